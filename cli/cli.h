@@ -1,0 +1,101 @@
+/*
+ * cli.h: what the evault subcommands share: global options, opening and
+ * unlocking a vault, reading passphrases, the progress bar, and the one
+ * way to report an error.
+ */
+#ifndef EVAULT_CLI_H
+#define EVAULT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "vault/vault.h"
+
+/* Exit codes (as minisign and signify): */
+#define EXIT_OK 0
+#define EXIT_FAILED 1 /* verification failed, or refused */
+#define EXIT_ERROR 2  /* could not run */
+
+typedef struct {
+	const char *vault_dir;       /* --vault, EVAULT_DIR, or the default */
+	const char *passphrase_file; /* --passphrase-file */
+	bool no_wait;                /* --no-wait */
+	bool quiet;                  /* --quiet: no progress bar */
+} cli_global;
+
+typedef int (*cli_cmd_fn)(int argc, char **argv, cli_global *g);
+
+/* Subcommands, one file each. */
+int cmd_init(int argc, char **argv, cli_global *g);
+int cmd_ingest(int argc, char **argv, cli_global *g);
+int cmd_ls(int argc, char **argv, cli_global *g);
+int cmd_show(int argc, char **argv, cli_global *g);
+int cmd_cat(int argc, char **argv, cli_global *g);
+int cmd_extract(int argc, char **argv, cli_global *g);
+int cmd_verify(int argc, char **argv, cli_global *g);
+int cmd_passphrase(int argc, char **argv, cli_global *g);
+
+/* "evault: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code for a library error: 1 for verification failures (damaged
+ * data, wrong passphrase), 2 for everything else. */
+int cli_exit_code(vault_err e);
+
+/* Handle the options every subcommand takes (--vault, --passphrase-file,
+ * --no-wait, --quiet); returns 1 if `opt` was one of them. */
+#define CLI_GLOBAL_LONGOPTS                                          \
+	{"vault", required_argument, NULL, 'V'},                     \
+	{"passphrase-file", required_argument, NULL, 'P'},           \
+	{"no-wait", no_argument, NULL, 'W'},                         \
+	{"quiet", no_argument, NULL, 'q'}
+int cli_global_opt(cli_global *g, int opt, const char *arg);
+
+/* The passphrase captured from EVAULT_PASSPHRASE at start-up (and removed
+ * from the environment before anything else runs), or NULL. */
+void cli_capture_env_secrets(void);
+
+/* Get a passphrase: from `file` if given, else from the captured
+ * environment value (when `env_ok`), else from the terminal without echo
+ * (asked twice when `confirm`).  Returns sodium_malloc'd memory to free
+ * with cli_passphrase_free(), or NULL with an error printed. */
+char *cli_passphrase(const char *prompt, const char *file, bool env_ok,
+		     bool confirm, size_t *len);
+void cli_passphrase_free(char *p);
+/* The second passphrase for `passphrase add|change`: from
+ * --new-passphrase-file, EVAULT_NEW_PASSPHRASE, or the terminal. */
+char *cli_new_passphrase(const char *file, size_t *len);
+
+/* Open and unlock the vault; prints the error and returns NULL on failure
+ * (*code tells the exit code). */
+vault *cli_open(cli_global *g, bool write, int *code);
+/* Resolve an id prefix; prints the error on failure. */
+const vault_item *cli_find(vault *v, const char *prefix, int *code);
+
+/* Progress bar on stderr, drawn only on a terminal, at most 10 times a
+ * second: "label  42%  1.2 GiB / 2.9 GiB  850 MB/s  ETA 0:02". */
+typedef struct {
+	char label[64];
+	bool enabled;
+	bool drawn;
+	double start;
+	double last;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const cli_global *g,
+		       const char *label);
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_done(cli_progress *p);
+void cli_human_size(char *buf, size_t n, uint64_t bytes);
+double cli_now(void);
+
+/* An item as a JSON object (every field). */
+json_t *cli_item_json(const vault_item *it);
+
+/* Print a usage line and the option summary of a subcommand. */
+void cli_usage(const char *text);
+
+#endif

@@ -1,0 +1,64 @@
+/* cmd-extract.c: evault extract ID -o FILE: a checked copy of an item. */
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: evault extract [--vault DIR] [--force] ID -o FILE\n\n"
+	"Copy the item's original bytes to FILE.  The copy is written to a\n"
+	"temporary file beside FILE and renamed into place only if every chunk\n"
+	"authenticated and the SHA-256 and size match; otherwise no FILE is\n"
+	"made and evault exits 1.  An existing FILE is kept unless --force.\n";
+
+int cmd_extract(int argc, char **argv, cli_global *g)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{"output", required_argument, NULL, 'o'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	bool force = false;
+	int opt, code = EXIT_OK;
+	struct stat st;
+
+	while ((opt = getopt_long(argc, argv, "ho:f", longopts, NULL)) != -1) {
+		if (cli_global_opt(g, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'f': force = true; break;
+		case 'h': cli_usage(help); return EXIT_OK;
+		default: fputs(help, stderr); return EXIT_ERROR;
+		}
+	}
+	if (optind + 1 != argc || !out) {
+		cli_error("extract takes one ID and -o FILE");
+		return EXIT_ERROR;
+	}
+	if (!force && lstat(out, &st) == 0) {
+		cli_error("'%s' already exists; use --force to replace it", out);
+		return EXIT_ERROR;
+	}
+	vault *v = cli_open(g, false, &code);
+	if (!v)
+		return code;
+	const vault_item *it = cli_find(v, argv[optind], &code);
+	if (it) {
+		cli_progress prog;
+		cli_progress_init(&prog, g, "extract");
+		vault_err e = vault_item_extract(v, it, out, cli_progress_cb, &prog);
+		cli_progress_done(&prog);
+		if (e != VAULT_OK) {
+			cli_error("cannot extract item %.16s: %s", it->id,
+				  vault_errmsg(v));
+			code = cli_exit_code(e);
+		}
+	}
+	vault_free(v);
+	return code;
+}

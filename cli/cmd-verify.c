@@ -1,0 +1,174 @@
+/*
+ * cmd-verify.c: evault verify [ID...]: check that nothing held has been
+ * altered.  Every object is decrypted and hashed in full; the log and the
+ * passphrase slots are checked.  Exit 0 all intact, 1 damage found, 2 the
+ * check could not run.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static const char help[] =
+	"usage: evault verify [--vault DIR] [--json] [ID...]\n\n"
+	"Decrypt every object (or the given items), authenticate every chunk and\n"
+	"the final tag, recompute SHA-256, size and keyed object name, and check\n"
+	"the log (records, leaf hashes, Merkle root, state) and passphrase slots.\n"
+	"Each damaged or missing item is named with its id and file.  Objects no\n"
+	"item refers to are listed, never deleted.\n\n"
+	"Exit status: 0 all intact, 1 damage found, 2 could not run.\n";
+
+typedef struct {
+	bool json;
+	json_t *problems;
+	json_t *notes;
+	cli_progress *prog;
+} verify_out;
+
+static const char *kind_name(vault_check_kind k)
+{
+	switch (k) {
+	case VAULT_CHECK_ITEM_OK: return "ok";
+	case VAULT_CHECK_ITEM_MISSING: return "missing";
+	case VAULT_CHECK_ITEM_DAMAGED: return "damaged";
+	case VAULT_CHECK_LOG_DAMAGED: return "log-damaged";
+	case VAULT_CHECK_SLOT_DAMAGED: return "slot-damaged";
+	case VAULT_CHECK_UNREFERENCED: return "unreferenced";
+	}
+	return "?";
+}
+
+static void on_check(void *ctx, const vault_check *c)
+{
+	verify_out *o = ctx;
+	if (c->kind == VAULT_CHECK_ITEM_OK)
+		return;
+	if (o->json) {
+		json_t *p = json_object();
+		json_object_set_new(p, "kind", json_string(kind_name(c->kind)));
+		if (c->item) {
+			json_object_set_new(p, "id", json_string(c->item->id));
+			json_object_set_new(p, "name", json_string(c->item->name));
+		}
+		if (c->file)
+			json_object_set_new(p, "file", json_string(c->file));
+		if (c->detail)
+			json_object_set_new(p, "detail", json_string(c->detail));
+		json_array_append_new(c->kind == VAULT_CHECK_UNREFERENCED ? o->notes
+									 : o->problems,
+				      p);
+		return;
+	}
+	cli_progress_done(o->prog);
+	if (c->item)
+		printf("%s  %s  %s: %s\n", kind_name(c->kind), c->item->id,
+		       c->item->name, c->detail);
+	else
+		printf("%s  %s: %s\n", kind_name(c->kind), c->file ? c->file : "?",
+		       c->detail);
+	fflush(stdout);
+}
+
+int cmd_verify(int argc, char **argv, cli_global *g)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	verify_out out = {0};
+	cli_progress prog;
+	int opt, code = EXIT_OK;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (cli_global_opt(g, opt, optarg))
+			continue;
+		if (opt == 'j') {
+			out.json = true;
+			continue;
+		}
+		if (opt == 'h') {
+			cli_usage(help);
+			return EXIT_OK;
+		}
+		fputs(help, stderr);
+		return EXIT_ERROR;
+	}
+	vault *v = cli_open(g, false, &code);
+	if (!v)
+		return code;
+	size_t n = (size_t)(argc - optind);
+	const vault_item **items = calloc(n ? n : 1, sizeof *items);
+	if (!items) {
+		vault_free(v);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(items[i] = cli_find(v, argv[optind + (int)i], &code))) {
+			free(items);
+			vault_free(v);
+			return code;
+		}
+	cli_progress_init(&prog, g, "verify");
+	out.prog = &prog;
+	out.problems = json_array();
+	out.notes = json_array();
+	vault_verify_opts o = VAULT_VERIFY_OPTS_INIT;
+	vault_verify_summary sum;
+	o.on_check = on_check;
+	o.check_ctx = &out;
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &prog;
+	double t0 = cli_now();
+	vault_err e = vault_verify(v, items, n, &o, &sum);
+	double el = cli_now() - t0;
+	cli_progress_done(&prog);
+	if (e != VAULT_OK) {
+		cli_error("cannot verify: %s", vault_errmsg(v));
+		code = EXIT_ERROR;
+	} else {
+		bool bad = sum.items_damaged || sum.log_problems;
+		code = bad ? EXIT_FAILED : EXIT_OK;
+		if (out.json) {
+			json_t *doc = json_object();
+			json_object_set_new(doc, "ok", json_boolean(!bad));
+			json_object_set_new(doc, "items_checked",
+					    json_integer((json_int_t)sum.items_checked));
+			json_object_set_new(doc, "items_ok",
+					    json_integer((json_int_t)sum.items_ok));
+			json_object_set_new(doc, "items_damaged",
+					    json_integer((json_int_t)sum.items_damaged));
+			json_object_set_new(doc, "log_problems",
+					    json_integer((json_int_t)sum.log_problems));
+			json_object_set_new(doc, "unreferenced",
+					    json_integer((json_int_t)sum.unreferenced));
+			json_object_set_new(doc, "bytes",
+					    json_integer((json_int_t)sum.bytes));
+			json_object_set_new(doc, "log_size",
+					    json_integer((json_int_t)vault_log_size(v)));
+			json_object_set_new(doc, "seconds", json_real(el));
+			json_object_set_new(doc, "problems", json_incref(out.problems));
+			json_object_set_new(doc, "notes", json_incref(out.notes));
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			putchar('\n');
+			json_decref(doc);
+		} else {
+			char size[32];
+			cli_human_size(size, sizeof size, sum.bytes);
+			printf("%s: %llu of %llu items intact (%s in %.1f s), %llu "
+			       "log problems, %llu unreferenced objects\n",
+			       bad ? "DAMAGE FOUND" : "ok",
+			       (unsigned long long)sum.items_ok,
+			       (unsigned long long)sum.items_checked, size, el,
+			       (unsigned long long)sum.log_problems,
+			       (unsigned long long)sum.unreferenced);
+		}
+	}
+	json_decref(out.problems);
+	json_decref(out.notes);
+	free(items);
+	vault_free(v);
+	return code;
+}

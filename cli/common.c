@@ -1,0 +1,294 @@
+/*
+ * common.c: the pieces every evault subcommand uses: error reporting,
+ * passphrase input, and opening a vault.
+ *
+ * Passphrases never travel through argv.  They come from a file named by
+ * an option, from EVAULT_PASSPHRASE (read into locked memory and removed
+ * from the environment first thing, so no process evault starts inherits
+ * it), or from the terminal without echo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+#define PASS_MAX 1024
+
+static char *env_pass, *env_new_pass;
+static size_t env_pass_len, env_new_pass_len;
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("evault: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("evault: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_exit_code(vault_err e)
+{
+	switch (e) {
+	case VAULT_OK:
+		return EXIT_OK;
+	case VAULT_E_CORRUPT:
+		return EXIT_FAILED;
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+int cli_global_opt(cli_global *g, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'V':
+		g->vault_dir = arg;
+		return 1;
+	case 'P':
+		g->passphrase_file = arg;
+		return 1;
+	case 'W':
+		g->no_wait = true;
+		return 1;
+	case 'q':
+		g->quiet = true;
+		return 1;
+	}
+	return 0;
+}
+
+static char *secret_dup(const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+	char *p = sodium_malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n + 1);
+	*len = n;
+	return p;
+}
+
+static char *take_env(const char *name, size_t *len)
+{
+	char *val = getenv(name), *copy = NULL;
+	if (val) {
+		copy = secret_dup(val, len);
+		sodium_memzero(val, strlen(val));
+		unsetenv(name);
+	}
+	return copy;
+}
+
+void cli_capture_env_secrets(void)
+{
+	env_pass = take_env("EVAULT_PASSPHRASE", &env_pass_len);
+	env_new_pass = take_env("EVAULT_NEW_PASSPHRASE", &env_new_pass_len);
+}
+
+void cli_passphrase_free(char *p)
+{
+	if (p)
+		sodium_free(p); /* wipes */
+}
+
+static char *read_pass_file(const char *file, size_t *len)
+{
+	char *p = sodium_malloc(PASS_MAX + 2);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, r;
+	if (!p) {
+		cli_error("out of memory");
+		return NULL;
+	}
+	if (fd < 0) {
+		cli_error("cannot read passphrase file '%s': %s", file,
+			  strerror(errno));
+		sodium_free(p);
+		return NULL;
+	}
+	while (n <= PASS_MAX && (r = read(fd, p + n, (size_t)(PASS_MAX + 1 - n))) > 0)
+		n += r;
+	close(fd);
+	if (n > PASS_MAX) {
+		cli_error("passphrase file '%s' is longer than %d bytes", file,
+			  PASS_MAX);
+		sodium_free(p);
+		return NULL;
+	}
+	/* One trailing newline is not part of the passphrase. */
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	p[n] = '\0';
+	if (n == 0) {
+		cli_error("passphrase file '%s' is empty", file);
+		sodium_free(p);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return p;
+}
+
+static char *read_tty(const char *prompt, size_t *len)
+{
+	struct termios old, quiet;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	char *p;
+	size_t n = 0;
+	char c;
+
+	if (fd < 0) {
+		cli_error("no terminal to ask for a passphrase: use "
+			  "--passphrase-file FILE or EVAULT_PASSPHRASE");
+		return NULL;
+	}
+	p = sodium_malloc(PASS_MAX + 1);
+	if (!p) {
+		close(fd);
+		return NULL;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		/* nothing to do: the prompt is a courtesy */
+	}
+	tcgetattr(fd, &old);
+	quiet = old;
+	quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while (read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
+		if (n < PASS_MAX)
+			p[n++] = c;
+	p[n] = '\0';
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* ignore */
+	}
+	close(fd);
+	if (n == 0) {
+		cli_error("empty passphrase");
+		sodium_free(p);
+		return NULL;
+	}
+	*len = n;
+	return p;
+}
+
+char *cli_passphrase(const char *prompt, const char *file, bool env_ok,
+		     bool confirm, size_t *len)
+{
+	if (file)
+		return read_pass_file(file, len);
+	if (env_ok && env_pass)
+		return secret_dup(env_pass, len);
+	char *p = read_tty(prompt, len), *q;
+	size_t qlen;
+	if (!p || !confirm)
+		return p;
+	q = read_tty("Repeat passphrase: ", &qlen);
+	if (!q || qlen != *len || sodium_memcmp(p, q, qlen) != 0) {
+		if (q)
+			cli_error("passphrases do not match");
+		cli_passphrase_free(p);
+		cli_passphrase_free(q);
+		return NULL;
+	}
+	cli_passphrase_free(q);
+	return p;
+}
+
+char *cli_new_passphrase(const char *file, size_t *len)
+{
+	if (file)
+		return read_pass_file(file, len);
+	if (env_new_pass)
+		return secret_dup(env_new_pass, len);
+	return cli_passphrase("New passphrase: ", NULL, false, true, len);
+}
+
+static void tell_waiting(void *ctx)
+{
+	cli_global *g = ctx;
+	fprintf(stderr, "evault: waiting for another evault process to finish "
+			"with '%s' (use --no-wait to fail instead)\n",
+		g->vault_dir);
+}
+
+vault *cli_open(cli_global *g, bool write, int *code)
+{
+	vault_open_opts o = VAULT_OPEN_OPTS_INIT;
+	vault *v = vault_new();
+	char *pass = NULL;
+	size_t plen = 0;
+	vault_err e;
+
+	if (!v) {
+		cli_error("out of memory");
+		*code = EXIT_ERROR;
+		return NULL;
+	}
+	o.flags = (write ? VAULT_OPEN_WRITE : 0) | (g->no_wait ? VAULT_OPEN_NOWAIT : 0);
+	o.on_wait = tell_waiting;
+	o.wait_ctx = g;
+	e = vault_open(v, g->vault_dir, &o);
+	if (e == VAULT_OK) {
+		pass = cli_passphrase("Passphrase: ", g->passphrase_file, true,
+				      false, &plen);
+		if (!pass) {
+			vault_free(v);
+			*code = EXIT_ERROR;
+			return NULL;
+		}
+		e = vault_unlock(v, pass, plen);
+		cli_passphrase_free(pass);
+	}
+	if (e != VAULT_OK) {
+		cli_error("%s", vault_errmsg(v));
+		*code = e == VAULT_E_PASSPHRASE ? EXIT_ERROR : cli_exit_code(e);
+		vault_free(v);
+		return NULL;
+	}
+	for (size_t i = 0; i < vault_log_problems(v); i++)
+		cli_warn("%s", vault_log_problem(v, i));
+	if (vault_log_problems(v))
+		cli_warn("the vault's log is damaged: what is listed may be "
+			 "incomplete; run 'evault verify'");
+	return v;
+}
+
+const vault_item *cli_find(vault *v, const char *prefix, int *code)
+{
+	const vault_item *it = NULL;
+	vault_err e = vault_item_find(v, prefix, &it);
+	if (e != VAULT_OK) {
+		cli_error("%s", vault_errmsg(v));
+		*code = EXIT_ERROR;
+		return NULL;
+	}
+	return it;
+}
+
+void cli_usage(const char *text)
+{
+	fputs(text, stdout);
+}

@@ -1,0 +1,230 @@
+/*
+ * catalog.c: the items a vault holds, rebuilt in memory from the log's
+ * records each time the vault is unlocked (it is never stored on its own,
+ * so it cannot disagree with the log).  Items are found by SHA-256 through
+ * a small open-addressing table, and by unique hex prefix.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "vault/internal.h"
+
+static size_t slot_of(const char id[65], size_t tcap)
+{
+	unsigned char b[8];
+	uint64_t h;
+	util_unhex(b, 8, id);
+	h = util_get_le64(b);
+	return (size_t)(h & (tcap - 1));
+}
+
+static int table_grow(vault_catalog *c)
+{
+	size_t tcap = c->tcap ? c->tcap * 2 : 256;
+	uint32_t *t = calloc(tcap, sizeof *t);
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		size_t s = slot_of(c->items[i]->id, tcap);
+		while (t[s])
+			s = (s + 1) & (tcap - 1);
+		t[s] = (uint32_t)(i + 1);
+	}
+	free(c->table);
+	c->table = t;
+	c->tcap = tcap;
+	return 0;
+}
+
+vault_item *catalog_lookup(const vault_catalog *c, const char id[65])
+{
+	if (!c->tcap)
+		return NULL;
+	size_t s = slot_of(id, c->tcap);
+	while (c->table[s]) {
+		vault_item *it = c->items[c->table[s] - 1];
+		if (memcmp(it->id, id, 64) == 0)
+			return it;
+		s = (s + 1) & (c->tcap - 1);
+	}
+	return NULL;
+}
+
+static void item_free(vault_item *it)
+{
+	if (!it)
+		return;
+	free((char *)it->name);
+	free((char *)it->path);
+	free((char *)it->ingested);
+	free((char *)it->case_name);
+	free((char *)it->source);
+	free((char *)it->note);
+	free(it);
+}
+
+void catalog_truncate(vault_catalog *c, size_t n)
+{
+	while (c->n > n)
+		item_free(c->items[--c->n]);
+	if (c->tcap) {
+		memset(c->table, 0, c->tcap * sizeof *c->table);
+		for (size_t i = 0; i < c->n; i++) {
+			size_t s = slot_of(c->items[i]->id, c->tcap);
+			while (c->table[s])
+				s = (s + 1) & (c->tcap - 1);
+			c->table[s] = (uint32_t)(i + 1);
+		}
+	}
+}
+
+void catalog_release(vault_catalog *c)
+{
+	catalog_truncate(c, 0);
+	free(c->items);
+	free(c->table);
+	memset(c, 0, sizeof *c);
+}
+
+static char *dup_field(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? strdup(s) : NULL;
+}
+
+static int valid_id(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return 0;
+	for (int i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static vault_err add_item(vault *v, json_t *rec, json_t *item, uint64_t index)
+{
+	vault_catalog *c = &v->cat;
+	const char *id = json_string_value(json_object_get(item, "sha256"));
+	json_t *size = json_object_get(item, "size");
+	vault_item *it, *old;
+
+	if (!valid_id(id) || !json_is_integer(size) ||
+	    json_integer_value(size) < 0)
+		return vault_fail(v, VAULT_E_CORRUPT, "ingest record lacks a "
+						      "valid sha256 or size");
+	old = catalog_lookup(c, id);
+	if (old) {
+		old->receipts++;
+		return VAULT_OK;
+	}
+	if (c->n + 1 > c->tcap / 2 && table_grow(c) < 0)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		vault_item **p = realloc(c->items, cap * sizeof *p);
+		if (!p)
+			return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		c->items = p;
+		c->cap = cap;
+	}
+	it = calloc(1, sizeof *it);
+	if (!it)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	memcpy(it->id, id, 65);
+	it->size = (uint64_t)json_integer_value(size);
+	snprintf(it->type, sizeof it->type, "%s",
+		 json_string_value(json_object_get(item, "type"))
+			 ? json_string_value(json_object_get(item, "type"))
+			 : "application/octet-stream");
+	it->name = dup_field(item, "name");
+	it->path = dup_field(item, "path");
+	it->ingested = dup_field(rec, "time");
+	it->mtime = (int64_t)json_integer_value(json_object_get(item, "mtime"));
+	it->case_name = dup_field(item, "case");
+	it->source = dup_field(item, "source");
+	it->note = dup_field(item, "note");
+	it->record = index;
+	it->receipts = 1;
+	if (!it->name || !it->path || !it->ingested) {
+		item_free(it);
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "ingest record lacks name, path or time");
+	}
+	c->items[c->n++] = it;
+	size_t s = slot_of(it->id, c->tcap);
+	while (c->table[s])
+		s = (s + 1) & (c->tcap - 1);
+	c->table[s] = (uint32_t)c->n;
+	return VAULT_OK;
+}
+
+vault_err catalog_apply(vault *v, const char *record, size_t len,
+			uint64_t index)
+{
+	json_error_t jerr;
+	json_t *rec = json_loadb(record, len, JSON_REJECT_DUPLICATES, &jerr);
+	vault_err e = VAULT_OK;
+	if (!rec || !json_is_object(rec))
+		e = vault_fail(v, VAULT_E_CORRUPT, "record is not a JSON object");
+	else if (json_integer_value(json_object_get(rec, "v")) != 1)
+		e = vault_fail(v, VAULT_E_VERSION, "record of an unknown version");
+	else {
+		const char *kind = json_string_value(json_object_get(rec, "kind"));
+		if (!kind)
+			e = vault_fail(v, VAULT_E_CORRUPT, "record has no kind");
+		else if (strcmp(kind, "ingest") == 0)
+			e = add_item(v, rec, json_object_get(rec, "item"), index);
+		/* other kinds (init, passphrase-*) carry no catalogue state */
+	}
+	json_decref(rec);
+	return e;
+}
+
+size_t vault_item_count(const vault *v)
+{
+	return v->cat.n;
+}
+
+const vault_item *vault_item_at(const vault *v, size_t i)
+{
+	return i < v->cat.n ? v->cat.items[i] : NULL;
+}
+
+vault_err vault_item_find(vault *v, const char *prefix, const vault_item **out)
+{
+	size_t len = strlen(prefix), matches = 0;
+	char lower[65];
+	const vault_item *found = NULL;
+
+	if (!v->unlocked)
+		return vault_fail(v, VAULT_E_STATE, "vault is locked");
+	if (len < VAULT_ID_MIN_PREFIX || len > 64)
+		return vault_fail(v, VAULT_E_INVALID,
+				  "'%s': an item id is 8 to 64 hex digits", prefix);
+	for (size_t i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)prefix[i]))
+			return vault_fail(v, VAULT_E_INVALID,
+					  "'%s' is not a hex item id", prefix);
+		lower[i] = (char)tolower((unsigned char)prefix[i]);
+	}
+	lower[len] = '\0';
+	for (size_t i = 0; i < v->cat.n; i++) {
+		if (strncmp(v->cat.items[i]->id, lower, len) == 0) {
+			if (++matches > 1)
+				return vault_fail(v, VAULT_E_AMBIGUOUS,
+						  "id prefix '%s' matches more than "
+						  "one item; give more digits",
+						  prefix);
+			found = v->cat.items[i];
+		}
+	}
+	if (!found)
+		return vault_fail(v, VAULT_E_NOTFOUND, "no item with id '%s'",
+				  prefix);
+	*out = found;
+	return VAULT_OK;
+}

@@ -1,0 +1,325 @@
+/*
+ * ingest.c: taking a file into the vault in one streaming pass.
+ *
+ * The calling thread reads the source in 1 MiB blocks and hashes them
+ * (SHA-256, OpenSSL: SHA-NI where the CPU has it); a worker thread seals
+ * them into an object under tmp/ (object.c).  Memory stays at a few MiB
+ * whatever the file's size.  The source is checked before and after: its
+ * size, modification and change times must not move and the bytes read
+ * must equal its size, or the ingest is refused as "changed while
+ * reading".  Once the SHA-256 is known the object is renamed to its keyed
+ * name, unless the catalogue already holds those bytes, and an ingest
+ * record is staged; vault_commit() makes it all durable at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "vault/internal.h"
+
+#define INGEST_BLOCK ((size_t)OBJ_BATCH * OBJ_CHUNK)
+#define INGEST_BUFFERS 4
+
+typedef struct {
+	object_enc enc;
+	int fd;
+} ingest_sink;
+
+static int write_tmp(void *ctx, const void *buf, size_t n)
+{
+	return util_write_all(((ingest_sink *)ctx)->fd, buf, n);
+}
+
+static int seal_block(void *ctx, vpipe_buf *b)
+{
+	return object_enc_update(&((ingest_sink *)ctx)->enc, b->data, b->len);
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "is a directory";
+	if (S_ISFIFO(m))
+		return "is a FIFO (named pipe); only regular files are ingested";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "is a device; only regular files are ingested";
+	if (S_ISSOCK(m))
+		return "is a socket; only regular files are ingested";
+	if (S_ISLNK(m))
+		return "is a symbolic link (not followed)";
+	return "is not a regular file";
+}
+
+static int same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Open the source without following a symbolic link and without blocking
+ * on a FIFO, and accept only a regular file. */
+static vault_err open_source(vault *v, const char *path, int *fdout,
+			     struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				    O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return vault_fail(v, VAULT_E_FILETYPE,
+					  "'%s' is a symbolic link (not followed)",
+					  path);
+		return vault_fail_errno(v, errno, "cannot open '%s'", path);
+	}
+	if (fstat(fd, st) < 0) {
+		int err = errno;
+		close(fd);
+		return vault_fail_errno(v, err, "cannot stat '%s'", path);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return vault_fail(v, VAULT_E_FILETYPE, "'%s' %s", path,
+				  file_kind(st->st_mode));
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*fdout = fd;
+	return VAULT_OK;
+}
+
+/* Read, hash and seal the whole source into the open temp file. */
+static vault_err stream_source(vault *v, const char *path, int fd,
+			       ingest_sink *sink, uint64_t expect,
+			       unsigned char sha[32], char type[48],
+			       uint64_t *total, const vault_ingest_opts *o)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	vpipe *p = vpipe_new(INGEST_BUFFERS, INGEST_BLOCK, seal_block, sink);
+	vault_err e = VAULT_OK;
+	int first = 1, rc;
+
+	*total = 0;
+	if (!md || !p || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		e = vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		vpipe_buf *b = vpipe_get(p);
+		if (!b)
+			break; /* sealing failed: reported below */
+		ssize_t r = util_read_full(fd, b->data, b->cap);
+		if (r < 0) {
+			vpipe_put(p, b);
+			e = vault_fail_errno(v, (int)r, "cannot read '%s'", path);
+			break;
+		}
+		b->len = (size_t)r;
+		if (first) {
+			sniff_type(b->data, b->len, type);
+			first = 0;
+		}
+		EVP_DigestUpdate(md, b->data, b->len);
+		*total += b->len;
+		vpipe_put(p, b);
+		if (o->progress)
+			o->progress(o->progress_ctx, *total, expect);
+		if ((size_t)r < b->cap)
+			break;
+		if (*total > expect)
+			break; /* growing: caught by the size check */
+	}
+	rc = vpipe_finish(p);
+	if (e == VAULT_OK && rc != 0)
+		e = vault_fail_errno(v, rc, "cannot write the object for '%s' in "
+					    "'%s/tmp'",
+				     path, v->dir);
+	if (e == VAULT_OK)
+		EVP_DigestFinal_ex(md, sha, NULL);
+out:
+	vpipe_free(p);
+	EVP_MD_CTX_free(md);
+	return e;
+}
+
+static const char *base_name(const char *path)
+{
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	const char *s = path + len;
+	while (s > path && s[-1] != '/')
+		s--;
+	return s;
+}
+
+static vault_err stage_record(vault *v, const char *path, const struct stat *st,
+			      const vault_ingest_result *r,
+			      const vault_ingest_opts *o)
+{
+	json_t *item = json_object(), *fields = json_object();
+	char name[4096];
+	const char *b = base_name(path);
+	size_t blen = strcspn(b, "/");
+
+	if (!item || !fields) {
+		json_decref(item);
+		json_decref(fields);
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	}
+	snprintf(name, sizeof name, "%.*s", (int)blen, b);
+	json_object_set_new(item, "sha256", json_string(r->id));
+	json_object_set_new(item, "size", json_integer((json_int_t)r->size));
+	json_object_set_new(item, "type", json_string(r->type));
+	/* File names need not be UTF-8; jansson refuses those, so keep such
+	 * names as a lossless escape ("\xNN") of every byte outside ASCII. */
+	json_t *jn = json_string(name), *jp = json_string(path);
+	if (!jn || !jp) {
+		char esc[4 * 4096 + 1];
+		size_t k = 0;
+		const char *srcs[2] = {name, path};
+		json_t **dst[2] = {&jn, &jp};
+		for (int i = 0; i < 2; i++) {
+			if (*dst[i])
+				continue;
+			k = 0;
+			for (const unsigned char *c = (const unsigned char *)srcs[i];
+			     *c && k + 5 < sizeof esc; c++) {
+				if (*c >= 0x80)
+					k += (size_t)snprintf(esc + k, 5, "\\x%02x", *c);
+				else
+					esc[k++] = (char)*c;
+			}
+			esc[k] = '\0';
+			*dst[i] = json_string(esc);
+		}
+	}
+	json_object_set_new(item, "name", jn);
+	json_object_set_new(item, "path", jp);
+	json_object_set_new(item, "mtime", json_integer(st->st_mtim.tv_sec));
+	if (o->case_name)
+		json_object_set_new(item, "case", json_string(o->case_name));
+	if (o->source)
+		json_object_set_new(item, "source", json_string(o->source));
+	if (o->note)
+		json_object_set_new(item, "note", json_string(o->note));
+	json_object_set_new(item, "already_held", json_boolean(r->already_held));
+	json_object_set_new(fields, "item", item);
+	return log_stage_json(v, "ingest", fields);
+}
+
+vault_err vault_ingest_file(vault *v, const char *path,
+			    const vault_ingest_opts *opts,
+			    vault_ingest_result *out)
+{
+	vault_ingest_opts defaults = VAULT_INGEST_OPTS_INIT;
+	vault_ingest_result r;
+	ingest_sink sink = {.fd = -1};
+	struct stat before, after;
+	unsigned char sha[32];
+	char tmp[96], name[65];
+	uint64_t total = 0;
+	int src = -1, existed = 0, rc;
+	vault_err e;
+
+	if (!opts)
+		opts = &defaults;
+	memset(&r, 0, sizeof r);
+	if (!v->unlocked || !v->writable)
+		return vault_fail(v, VAULT_E_STATE, "vault not open for writing");
+	if (v->log.nproblems > 0)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "the log of '%s' is damaged; refusing to add to "
+				  "it: run 'evault verify'",
+				  v->dir);
+	if ((e = open_source(v, path, &src, &before)) != VAULT_OK)
+		return e;
+	sink.fd = util_tmpfile(v->dirfd, "tmp", tmp, sizeof tmp);
+	if (sink.fd < 0) {
+		e = vault_fail_errno(v, sink.fd, "cannot create a file in '%s/tmp'",
+				     v->dir);
+		sink.fd = -1;
+		goto fail;
+	}
+	if ((rc = object_enc_begin(&sink.enc, v->keys->object, write_tmp,
+				   &sink)) != 0) {
+		e = vault_fail_errno(v, rc, "cannot write in '%s/tmp'", v->dir);
+		goto fail;
+	}
+	e = stream_source(v, path, src, &sink, (uint64_t)before.st_size, sha,
+			  r.type, &total, opts);
+	if (e != VAULT_OK)
+		goto fail;
+	if (fstat(src, &after) < 0 || !same_file_state(&before, &after) ||
+	    total != (uint64_t)before.st_size) {
+		e = vault_fail(v, VAULT_E_CHANGED,
+			       "'%s' changed while it was being read (size or "
+			       "times moved); not ingested: ingest it again once "
+			       "it is complete",
+			       path);
+		goto fail;
+	}
+	if ((rc = object_enc_final(&sink.enc, total, sha)) != 0 ||
+	    (fdatasync(sink.fd) < 0 && (rc = -errno))) {
+		e = vault_fail_errno(v, rc, "cannot write the object for '%s'",
+				     path);
+		goto fail;
+	}
+	close(sink.fd);
+	sink.fd = -1;
+	object_enc_release(&sink.enc);
+	close(src);
+	src = -1;
+
+	util_hex(r.id, sha, 32);
+	r.size = total;
+	if (catalog_lookup(&v->cat, r.id)) {
+		r.already_held = 1;
+		unlinkat(v->dirfd, tmp, 0);
+	} else {
+		object_name(v, sha, name);
+		rc = v->store->ops->put(v->store, tmp, name, &existed);
+		if (rc < 0) {
+			e = vault_fail_errno(v, rc, "cannot store the object for '%s'",
+					     path);
+			goto fail;
+		}
+		if (!existed) {
+			vault_staged *s = &v->staged;
+			if (s->n == s->cap) {
+				size_t cap = s->cap ? s->cap * 2 : 64;
+				void *np = realloc(s->names, cap * sizeof *s->names);
+				if (!np) {
+					v->store->ops->remove(v->store, name);
+					return vault_fail(v, VAULT_E_NOMEM,
+							  "out of memory");
+				}
+				s->names = np;
+				s->cap = cap;
+			}
+			memcpy(s->names[s->n++], name, 65);
+		}
+	}
+	if ((e = stage_record(v, path, &before, &r, opts)) != VAULT_OK)
+		return e;
+	*out = r;
+	return VAULT_OK;
+
+fail:
+	if (sink.fd >= 0) {
+		close(sink.fd);
+		unlinkat(v->dirfd, tmp, 0);
+	}
+	object_enc_release(&sink.enc);
+	if (src >= 0)
+		close(src);
+	return e;
+}

@@ -1,0 +1,232 @@
+/*
+ * internal.h: what the modules of the vault library share and the CLI
+ * never sees: the handle's layout, the key schedule, and each module's
+ * cross-file helpers (prefixed with the module's name).
+ */
+#ifndef EVAULT_INTERNAL_H
+#define EVAULT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <sodium.h>
+
+#include "vault/backend.h"
+#include "vault/vault.h"
+
+/* --- Key schedule --------------------------------------------------------
+ * One random 32-byte master key per vault, wrapped by passphrase slots.
+ * Every purpose gets its own subkey (crypto_kdf, context "evault01"), so a
+ * key is never used for two things. */
+enum {
+	KEYID_OBJECT = 1, /* secretstream key for object contents */
+	KEYID_NAME = 2,   /* keyed hash that turns a SHA-256 into a name */
+	KEYID_RECORD = 3, /* AEAD key for log records */
+	KEYID_STATE = 4,  /* MAC key for the log's state file */
+	KEYID_SLOT = 5,   /* MAC key over passphrase slot files */
+};
+#define VAULT_KDF_CONTEXT "evault01"
+
+typedef struct {
+	unsigned char master[32];
+	unsigned char object[32];
+	unsigned char name[32];
+	unsigned char record[32];
+	unsigned char state[32];
+	unsigned char slot[32];
+} vault_keys; /* lives in sodium_malloc'd memory, wiped by sodium_free */
+
+/* --- Log (log.c) ----------------------------------------------------------
+ * Encrypted records, plaintext leaf hashes, and the state file that is the
+ * commit point.  See docs/formats.md. */
+typedef struct {
+	uint64_t size;        /* committed records */
+	uint64_t rec_bytes;   /* committed length of log/records */
+	unsigned char (*leaves)[32];
+	size_t leaves_cap;
+	unsigned char root[32];
+	/* staged: encrypted entries and leaves not yet committed */
+	unsigned char *pend;
+	size_t pend_len, pend_cap;
+	uint64_t pend_count;
+	/* problems found while loading (for verify), as "file: detail" lines */
+	char **problems;
+	size_t nproblems;
+} vault_log;
+
+/* --- Catalogue (catalog.c) ----------------------------------------------- */
+typedef struct {
+	vault_item **items; /* individually allocated: pointers stay valid */
+	size_t n, cap;
+	size_t committed;   /* items present at the last commit */
+	uint32_t *table;    /* open addressing: index+1 into items, 0 empty */
+	size_t tcap;
+} vault_catalog;
+
+/* --- Staged objects ------------------------------------------------------ */
+typedef struct {
+	char (*names)[65];  /* objects placed since the last commit */
+	size_t n, cap;
+} vault_staged;
+
+struct vault {
+	char *dir;
+	int dirfd;
+	int lockfd;
+	bool writable;
+	bool unlocked;
+	unsigned char id[16];
+	char id_hex[33];
+	vault_keys *keys;
+	vault_backend *store;
+	vault_log log;
+	vault_catalog cat;
+	vault_staged staged;
+	char err[1024];
+};
+
+/* --- Errors (vault.c) ---------------------------------------------------- */
+vault_err vault_fail(vault *v, vault_err e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like vault_fail, appending strerror(errnum) and mapping ENOSPC, ENOMEM. */
+vault_err vault_fail_errno(vault *v, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+vault_err vault_err_from_errno(int errnum);
+
+/* --- Utilities (util.c) -------------------------------------------------- */
+void util_hex(char *out, const unsigned char *in, size_t n); /* 2n+1 */
+int util_unhex(unsigned char *out, size_t n, const char *in); /* 0 / -1 */
+uint64_t util_padme(uint64_t len);
+void util_le32(unsigned char *p, uint32_t x);
+void util_le64(unsigned char *p, uint64_t x);
+uint32_t util_get_le32(const unsigned char *p);
+uint64_t util_get_le64(const unsigned char *p);
+/* write() all of buf, retrying on EINTR and short writes; 0 or -errno. */
+int util_write_all(int fd, const void *buf, size_t n);
+/* read up to n bytes, stopping only at EOF; returns bytes read or -errno. */
+ssize_t util_read_full(int fd, void *buf, size_t n);
+int util_fsync_dir(int dirfd, const char *rel);
+/* Atomically replace dirfd/rel with buf: temp file (0600), fsync, rename,
+ * fsync of the directory.  0 or -errno. */
+int util_atomic_write(int dirfd, const char *rel, const void *buf, size_t n);
+/* Read a whole small file (at most `max` bytes) into a malloc'd buffer
+ * with a NUL after it; -EFBIG if larger.  0 or -errno. */
+int util_read_small(int dirfd, const char *rel, size_t max,
+		    unsigned char **out, size_t *outlen);
+/* Open a new temporary file under dirfd/tmpdir, mode 0600, O_EXCL; its
+ * relative path is written to `rel` (at least 80 bytes). fd or -errno. */
+int util_tmpfile(int dirfd, const char *tmpdir, char *rel, size_t relsize);
+void util_iso8601_now(char out[32]);
+
+/* --- Keys and slots (keyslot.c) ------------------------------------------ */
+vault_err keyslot_create(vault *v, const char *pass, size_t len,
+			 vault_kdf kdf);
+vault_err keyslot_unlock(vault *v, const char *pass, size_t len);
+/* Find the slot file `pass` opens; writes its name (keys/slot-...). */
+vault_err keyslot_find(vault *v, const char *pass, size_t len, char *rel,
+		       size_t relsize);
+vault_err keyslot_count(vault *v, unsigned *out);
+/* Check every slot's MAC; calls fn for each damaged one. */
+vault_err keyslot_check_all(vault *v,
+			    void (*fn)(void *ctx, const char *file,
+				       const char *why),
+			    void *ctx);
+void keys_derive(vault_keys *k);
+
+/* --- Objects (object.c) -------------------------------------------------- */
+#define OBJ_CHUNK 65536u
+#define OBJ_MAGIC "EVAULTO1"
+#define OBJ_HEADER_BYTES (8 + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+#define OBJ_CHUNK_CT (OBJ_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES)
+#define OBJ_TRAILER_BYTES 48
+#define OBJ_TRAILER_CT \
+	(OBJ_TRAILER_BYTES + crypto_secretstream_xchacha20poly1305_ABYTES)
+
+/* The keyed object name of a SHA-256 (64 hex digits + NUL). */
+void object_name(const vault *v, const unsigned char sha[32], char out[65]);
+/* Total ciphertext size of an object holding `size` original bytes. */
+uint64_t object_ct_size(uint64_t size);
+
+typedef int (*object_write_fn)(void *ctx, const void *buf, size_t n);
+
+typedef struct {
+	crypto_secretstream_xchacha20poly1305_state st;
+	unsigned char *out; /* scratch for ciphertext, OBJ_BATCH chunks */
+	unsigned char part[OBJ_CHUNK];
+	size_t plen;
+	uint64_t padded_done;
+	object_write_fn write;
+	void *wctx;
+} object_enc;
+
+#define OBJ_BATCH 16 /* chunks per I/O block: 1 MiB of plaintext */
+
+int object_enc_begin(object_enc *e, const unsigned char key[32],
+		     object_write_fn write, void *wctx);
+int object_enc_update(object_enc *e, const unsigned char *in, size_t len);
+/* Pad to util_padme(size) and write the trailer (size, sha). */
+int object_enc_final(object_enc *e, uint64_t size,
+		     const unsigned char sha[32]);
+void object_enc_release(object_enc *e);
+
+/* Decrypt, authenticate and hash an object; pass the original bytes to
+ * sink (called from a worker thread, never concurrently).  On damage,
+ * returns VAULT_E_CORRUPT with the reason on the handle. */
+vault_err object_decrypt(vault *v, const vault_item *item,
+			 vault_sink_fn sink, void *sink_ctx,
+			 vault_progress_fn progress, void *progress_ctx,
+			 char *file, size_t filesize);
+
+/* --- Pipeline (pipeline.c) ------------------------------------------------
+ * Two stages over both cores: the caller's thread produces buffers, a
+ * worker consumes them in order.  Memory is nbufs * bufsize, whatever the
+ * length of the stream. */
+typedef struct vpipe vpipe;
+typedef struct {
+	unsigned char *data;
+	size_t len;
+	size_t cap;
+} vpipe_buf;
+typedef int (*vpipe_consume_fn)(void *ctx, vpipe_buf *b);
+vpipe *vpipe_new(size_t nbufs, size_t bufsize, vpipe_consume_fn fn,
+		 void *ctx);
+/* A free buffer to fill, or NULL if the consumer has failed. */
+vpipe_buf *vpipe_get(vpipe *p);
+void vpipe_put(vpipe *p, vpipe_buf *b);
+/* Wait for the consumer to drain; returns its first non-zero result. */
+int vpipe_finish(vpipe *p);
+void vpipe_free(vpipe *p);
+
+/* --- Log (log.c) ---------------------------------------------------------- */
+vault_err log_create(vault *v);
+vault_err log_load(vault *v);
+vault_err log_stage(vault *v, const char *record, size_t len);
+vault_err log_commit(vault *v);
+void log_discard(vault *v);
+void log_release(vault_log *l);
+void log_problem(vault_log *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Stage a record of `kind` with the given JSON fields (stolen). */
+vault_err log_stage_json(vault *v, const char *kind, void *json_fields);
+
+/* --- Merkle tree (merkle.c): RFC 6962 hashing ---------------------------- */
+void merkle_leaf_hash(const unsigned char *data, size_t len,
+		      unsigned char out[32]);
+void merkle_node_hash(const unsigned char l[32], const unsigned char r[32],
+		      unsigned char out[32]);
+/* Root of leaves[0..n): SHA-256("") for n == 0. */
+void merkle_root(const unsigned char (*leaves)[32], uint64_t n,
+		 unsigned char out[32]);
+
+/* --- Catalogue (catalog.c) ------------------------------------------------ */
+vault_err catalog_apply(vault *v, const char *record, size_t len,
+			uint64_t index);
+vault_item *catalog_lookup(const vault_catalog *c, const char id[65]);
+void catalog_truncate(vault_catalog *c, size_t n);
+void catalog_release(vault_catalog *c);
+
+/* --- Type detection (sniff.c) -------------------------------------------- */
+void sniff_type(const unsigned char *buf, size_t len, char out[48]);
+
+#endif

@@ -1,0 +1,498 @@
+/*
+ * log.c: the vault's log of actions, and its single commit point.
+ *
+ * Every change to a vault is a record appended to the log: the catalogue
+ * of items is nothing but the replay of the records.  Three files:
+ *
+ *   log/records  encrypted records, each: u32 length | nonce[24] | AEAD
+ *                ciphertext (XChaCha20-Poly1305, AD = "evault-record-v1"
+ *                || vault id || u64 index), so a record cannot be moved,
+ *                swapped between vaults, or read without the key;
+ *   log/leaves   the RFC 6962 leaf hash of each record, SHA-256(0x00 ||
+ *                record), 32 bytes each, in plain: the Merkle tree over
+ *                them is what checkpoints will sign;
+ *   log/state    the commit point: record count, byte length of records,
+ *                Merkle root, MAC.  It is replaced atomically (temp,
+ *                fsync, rename, fsync of log/) once the records and leaves
+ *                it covers are on disk, so after a crash the log is
+ *                exactly its last committed prefix.  Bytes past the
+ *                committed lengths are leftovers of an interrupted commit;
+ *                the next commit truncates them.
+ *
+ * A record is one line of JSON (UTF-8, ASCII-escaped) ending in "\n", with
+ * a random nonce so that its leaf hash cannot be guessed from its content.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "vault/internal.h"
+
+#define STATE_MAX 4096
+#define RECORD_MAX (16u << 20) /* bound on one record's length */
+#define RECORD_AD_LABEL "evault-record-v1"
+#define ENTRY_HEAD (4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+
+void log_problem(vault_log *l, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	char **p = realloc(l->problems, (l->nproblems + 1) * sizeof *p);
+	if (!p)
+		return;
+	l->problems = p;
+	p[l->nproblems] = strdup(buf);
+	if (p[l->nproblems])
+		l->nproblems++;
+}
+
+static void clear_problems(vault_log *l)
+{
+	for (size_t i = 0; i < l->nproblems; i++)
+		free(l->problems[i]);
+	free(l->problems);
+	l->problems = NULL;
+	l->nproblems = 0;
+}
+
+void log_release(vault_log *l)
+{
+	clear_problems(l);
+	free(l->leaves);
+	if (l->pend) {
+		sodium_memzero(l->pend, l->pend_cap);
+		free(l->pend);
+	}
+	memset(l, 0, sizeof *l);
+}
+
+static int leaves_reserve(vault_log *l, uint64_t n)
+{
+	if (n <= l->leaves_cap)
+		return 0;
+	size_t cap = l->leaves_cap ? l->leaves_cap : 64;
+	while (cap < n)
+		cap *= 2;
+	void *p = realloc(l->leaves, cap * 32);
+	if (!p)
+		return -1;
+	l->leaves = p;
+	l->leaves_cap = cap;
+	return 0;
+}
+
+static void record_ad(const vault *v, uint64_t index, unsigned char ad[40])
+{
+	memcpy(ad, RECORD_AD_LABEL, 16);
+	memcpy(ad + 16, v->id, 16);
+	util_le64(ad + 32, index);
+}
+
+/* --- State file ---------------------------------------------------------- */
+
+static size_t state_text(const vault *v, uint64_t size, uint64_t bytes,
+			 const unsigned char root[32], char *out, size_t n)
+{
+	char roothex[65], machex[65];
+	unsigned char mac[32];
+	util_hex(roothex, root, 32);
+	int len = snprintf(out, n,
+			   "evault-state 1\nvault %s\nsize %" PRIu64
+			   "\nrecords %" PRIu64 "\nroot %s\n",
+			   v->id_hex, size, bytes, roothex);
+	crypto_auth_hmacsha512256(mac, (unsigned char *)out, (size_t)len,
+				  v->keys->state);
+	util_hex(machex, mac, 32);
+	len += snprintf(out + len, n - (size_t)len, "mac %s\n", machex);
+	return (size_t)len;
+}
+
+/* Parse and authenticate log/state; 0, or -1 with a problem noted. */
+static int state_read(vault *v, uint64_t *size, uint64_t *bytes,
+		      unsigned char root[32])
+{
+	unsigned char *buf = NULL, mac[32];
+	size_t len;
+	char idhex[33], roothex[65], machex[65];
+	int consumed = 0;
+	int rc = util_read_small(v->dirfd, "log/state", STATE_MAX, &buf, &len);
+	if (rc < 0) {
+		log_problem(&v->log, "log/state: cannot be read: %s",
+			    strerror(-rc));
+		return -1;
+	}
+	if (sscanf((char *)buf,
+		   "evault-state 1\nvault %32[0-9a-f]\nsize %" SCNu64
+		   "\nrecords %" SCNu64 "\nroot %64[0-9a-f]\n%n",
+		   idhex, size, bytes, roothex, &consumed) != 4 ||
+	    consumed == 0 || strlen(roothex) != 64 ||
+	    sscanf((char *)buf + consumed, "mac %64[0-9a-f]\n", machex) != 1 ||
+	    strlen(machex) != 64 || len != (size_t)consumed + 69) {
+		free(buf);
+		log_problem(&v->log, "log/state: not a valid state file");
+		return -1;
+	}
+	util_unhex(mac, 32, machex);
+	if (crypto_auth_hmacsha512256_verify(mac, buf, (size_t)consumed,
+					     v->keys->state) != 0) {
+		free(buf);
+		log_problem(&v->log, "log/state: MAC does not verify "
+				     "(altered, or from another vault)");
+		return -1;
+	}
+	free(buf);
+	if (strcmp(idhex, v->id_hex) != 0) {
+		log_problem(&v->log, "VAULT: vault id %s does not match the "
+				     "log's vault id %s",
+			    v->id_hex, idhex);
+		return -1;
+	}
+	util_unhex(root, 32, roothex);
+	return 0;
+}
+
+static vault_err state_write(vault *v, uint64_t size, uint64_t bytes,
+			     const unsigned char root[32])
+{
+	char text[STATE_MAX];
+	size_t len = state_text(v, size, bytes, root, text, sizeof text);
+	int rc = util_atomic_write(v->dirfd, "log/state", text, len);
+	if (rc < 0)
+		return vault_fail_errno(v, rc, "cannot commit '%s/log/state'",
+					v->dir);
+	return VAULT_OK;
+}
+
+vault_err log_create(vault *v)
+{
+	unsigned char root[32];
+	static const char *const files[] = {"log/records", "log/leaves"};
+	for (int i = 0; i < 2; i++) {
+		int fd = openat(v->dirfd, files[i],
+				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return vault_fail_errno(v, errno, "cannot create '%s/%s'",
+						v->dir, files[i]);
+		fsync(fd);
+		close(fd);
+	}
+	merkle_root(NULL, 0, root);
+	memcpy(v->log.root, root, 32);
+	return state_write(v, 0, 0, root);
+}
+
+/* --- Loading -------------------------------------------------------------- */
+
+static int load_leaves(vault *v, uint64_t size)
+{
+	int fd = openat(v->dirfd, "log/leaves", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		log_problem(&v->log, "log/leaves: cannot be opened: %s",
+			    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size / 32 < size) {
+		close(fd);
+		log_problem(&v->log,
+			    "log/leaves: shorter than the %" PRIu64
+			    " leaves the state commits to",
+			    size);
+		return -1;
+	}
+	if (leaves_reserve(&v->log, size + 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	ssize_t r = util_read_full(fd, v->log.leaves, size * 32);
+	close(fd);
+	if (r < 0 || (uint64_t)r != size * 32) {
+		log_problem(&v->log, "log/leaves: read failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read and check the committed records, feeding each to the catalogue. */
+static void load_records(vault *v, uint64_t size, uint64_t bytes)
+{
+	unsigned char head[ENTRY_HEAD], ad[40], leaf[32];
+	unsigned char *ct = NULL, *pt = NULL;
+	uint64_t off = 0, i;
+	int fd = openat(v->dirfd, "log/records", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		log_problem(&v->log, "log/records: cannot be opened: %s",
+			    strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < bytes) {
+		log_problem(&v->log,
+			    "log/records: shorter (%jd bytes) than the %" PRIu64
+			    " bytes the state commits to",
+			    (intmax_t)st.st_size, bytes);
+		close(fd);
+		return;
+	}
+	for (i = 0; i < size; i++) {
+		if (bytes - off < ENTRY_HEAD ||
+		    util_read_full(fd, head, ENTRY_HEAD) != ENTRY_HEAD) {
+			log_problem(&v->log, "log/records: record %" PRIu64
+					     " is cut short",
+				    i);
+			break;
+		}
+		uint32_t len = util_get_le32(head);
+		off += ENTRY_HEAD;
+		if (len < crypto_aead_xchacha20poly1305_ietf_ABYTES + 1 ||
+		    len > RECORD_MAX || len > bytes - off) {
+			log_problem(&v->log,
+				    "log/records: record %" PRIu64
+				    " has an impossible length (%u); the records "
+				    "after it cannot be located",
+				    i, len);
+			break;
+		}
+		free(ct);
+		free(pt);
+		ct = malloc(len);
+		pt = malloc(len + 1);
+		if (!ct || !pt || util_read_full(fd, ct, len) != (ssize_t)len) {
+			log_problem(&v->log, "log/records: record %" PRIu64
+					     " cannot be read",
+				    i);
+			break;
+		}
+		off += len;
+		unsigned long long ptlen;
+		record_ad(v, i, ad);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+			    pt, &ptlen, NULL, ct, len, ad, sizeof ad, head + 4,
+			    v->keys->record) != 0) {
+			log_problem(&v->log, "log/records: record %" PRIu64
+					     " does not authenticate",
+				    i);
+			continue;
+		}
+		merkle_leaf_hash(pt, (size_t)ptlen, leaf);
+		if (memcmp(leaf, v->log.leaves[i], 32) != 0)
+			log_problem(&v->log,
+				    "log/leaves: leaf %" PRIu64
+				    " does not match the hash of record %" PRIu64,
+				    i, i);
+		pt[ptlen] = '\0';
+		if (catalog_apply(v, (char *)pt, (size_t)ptlen, i) != VAULT_OK)
+			log_problem(&v->log, "log/records: record %" PRIu64
+					     " is not a valid record: %s",
+				    i, v->err);
+		sodium_memzero(pt, (size_t)ptlen);
+	}
+	if (i == size && off != bytes)
+		log_problem(&v->log, "log/records: %" PRIu64
+				     " records end at byte %" PRIu64
+				     ", the state says %" PRIu64,
+			    size, off, bytes);
+	free(ct);
+	free(pt);
+	close(fd);
+}
+
+vault_err log_load(vault *v)
+{
+	uint64_t size = 0, bytes = 0;
+	unsigned char root[32], got[32];
+
+	log_release(&v->log);
+	if (state_read(v, &size, &bytes, root) < 0)
+		return VAULT_OK; /* problem noted; the catalogue stays empty */
+	if (size > (1ULL << 40) / 32) {
+		log_problem(&v->log, "log/state: impossible size %" PRIu64, size);
+		return VAULT_OK;
+	}
+	if (load_leaves(v, size) < 0)
+		return VAULT_OK;
+	merkle_root((const unsigned char (*)[32])v->log.leaves, size, got);
+	if (memcmp(got, root, 32) != 0)
+		log_problem(&v->log, "log/leaves: Merkle root of the %" PRIu64
+				     " leaves differs from the committed root",
+			    size);
+	v->log.size = size;
+	v->log.rec_bytes = bytes;
+	memcpy(v->log.root, root, 32);
+	load_records(v, size, bytes);
+	v->cat.committed = v->cat.n;
+	return VAULT_OK;
+}
+
+/* --- Appending ------------------------------------------------------------- */
+
+vault_err log_stage(vault *v, const char *record, size_t len)
+{
+	vault_log *l = &v->log;
+	uint64_t index = l->size + l->pend_count;
+	size_t need = ENTRY_HEAD + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	unsigned char ad[40];
+
+	if (len == 0 || len > RECORD_MAX - 64)
+		return vault_fail(v, VAULT_E_INVALID, "record too long");
+	if (l->pend_len + need > l->pend_cap) {
+		size_t cap = l->pend_cap ? l->pend_cap : 4096;
+		while (cap < l->pend_len + need)
+			cap *= 2;
+		unsigned char *p = malloc(cap);
+		if (!p)
+			return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		if (l->pend) {
+			memcpy(p, l->pend, l->pend_len);
+			sodium_memzero(l->pend, l->pend_cap);
+			free(l->pend);
+		}
+		l->pend = p;
+		l->pend_cap = cap;
+	}
+	if (leaves_reserve(l, index + 1) < 0)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	unsigned char *e = l->pend + l->pend_len;
+	util_le32(e, (uint32_t)(len + crypto_aead_xchacha20poly1305_ietf_ABYTES));
+	randombytes_buf(e + 4, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	record_ad(v, index, ad);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		e + ENTRY_HEAD, NULL, (const unsigned char *)record, len, ad,
+		sizeof ad, NULL, e + 4, v->keys->record);
+	merkle_leaf_hash((const unsigned char *)record, len, l->leaves[index]);
+	l->pend_len += need;
+	l->pend_count++;
+	return VAULT_OK;
+}
+
+vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
+{
+	json_t *rec = json_object(), *fields = json_fields;
+	unsigned char nonce[16];
+	char hexnonce[33], now[32];
+	vault_err e;
+
+	if (!rec) {
+		json_decref(fields);
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	}
+	randombytes_buf(nonce, sizeof nonce);
+	util_hex(hexnonce, nonce, sizeof nonce);
+	util_iso8601_now(now);
+	json_object_set_new(rec, "v", json_integer(1));
+	json_object_set_new(rec, "kind", json_string(kind));
+	json_object_set_new(rec, "time", json_string(now));
+	json_object_set_new(rec, "nonce", json_string(hexnonce));
+	if (fields)
+		json_object_update(rec, fields);
+	json_decref(fields);
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII |
+					     JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (!text)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	size_t len = strlen(text);
+	char *line = malloc(len + 2);
+	if (!line) {
+		free(text);
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	}
+	memcpy(line, text, len);
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	free(text);
+	e = log_stage(v, line, len + 1);
+	if (e == VAULT_OK)
+		e = catalog_apply(v, line, len + 1,
+				  v->log.size + v->log.pend_count - 1);
+	sodium_memzero(line, len + 1);
+	free(line);
+	return e;
+}
+
+void log_discard(vault *v)
+{
+	v->log.pend_len = 0;
+	v->log.pend_count = 0;
+}
+
+/* Write `n` bytes at `off` of a log file after cutting it to `off`. */
+static vault_err append_at(vault *v, const char *rel, uint64_t off,
+			   const void *buf, size_t n)
+{
+	int fd = openat(v->dirfd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int rc = 0;
+	if (fd < 0)
+		return vault_fail_errno(v, errno, "cannot open '%s/%s'", v->dir,
+					rel);
+	if (ftruncate(fd, (off_t)off) < 0 || lseek(fd, (off_t)off, SEEK_SET) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = util_write_all(fd, buf, n);
+	if (rc == 0 && fdatasync(fd) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		/* Leave no half-written tail behind when the disk is full. */
+		if (ftruncate(fd, (off_t)off) == 0)
+			fdatasync(fd);
+	}
+	close(fd);
+	if (rc < 0)
+		return vault_fail_errno(v, rc, "cannot append to '%s/%s'", v->dir,
+					rel);
+	return VAULT_OK;
+}
+
+vault_err log_commit(vault *v)
+{
+	vault_log *l = &v->log;
+	uint64_t newsize = l->size + l->pend_count;
+	unsigned char root[32];
+	vault_err e;
+
+	if (l->nproblems > 0)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "the log of '%s' is damaged (%s); refusing to "
+				  "append to it: run 'evault verify'",
+				  v->dir, l->problems[0]);
+	if (l->pend_count == 0)
+		return VAULT_OK;
+	e = append_at(v, "log/records", l->rec_bytes, l->pend, l->pend_len);
+	if (e == VAULT_OK)
+		e = append_at(v, "log/leaves", l->size * 32, l->leaves[l->size],
+			      (size_t)l->pend_count * 32);
+	if (e != VAULT_OK)
+		return e;
+	merkle_root((const unsigned char (*)[32])l->leaves, newsize, root);
+	e = state_write(v, newsize, l->rec_bytes + l->pend_len, root);
+	if (e != VAULT_OK)
+		return e;
+	l->size = newsize;
+	l->rec_bytes += l->pend_len;
+	memcpy(l->root, root, 32);
+	sodium_memzero(l->pend, l->pend_len);
+	l->pend_len = 0;
+	l->pend_count = 0;
+	return VAULT_OK;
+}
+
+size_t vault_log_problems(const vault *v)
+{
+	return v->log.nproblems;
+}
+
+const char *vault_log_problem(const vault *v, size_t i)
+{
+	return i < v->log.nproblems ? v->log.problems[i] : NULL;
+}

@@ -1,0 +1,279 @@
+/*
+ * vault.h: the public interface of the evault library.
+ *
+ * An evault vault is a directory that holds evidence (photos, videos, any
+ * file) encrypted and content-addressed by SHA-256, with a log of every
+ * action.  This header is the only one the `evault` command includes.
+ *
+ * Conventions:
+ *  - Every call that can fail returns a vault_err; VAULT_OK is 0.  The
+ *    detail of the last failure (file name, reason) is kept on the handle
+ *    and read with vault_errmsg().  Out-parameters are written only on
+ *    success.
+ *  - The library never prints, never exits and never reads the
+ *    environment: passphrases, paths and options are passed in.
+ *  - Secrets passed in (passphrases) are only read; the caller owns and
+ *    wipes them.
+ *  - Strings returned by the library are owned by the handle and stay
+ *    valid until vault_free() unless said otherwise.
+ */
+#ifndef EVAULT_VAULT_H
+#define EVAULT_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* On-disk format version this library writes and the newest it reads. */
+#define VAULT_FORMAT_VERSION 1
+
+/* Item ids are SHA-256 hex; a prefix must have at least this many digits. */
+#define VAULT_ID_MIN_PREFIX 8
+
+typedef enum {
+	VAULT_OK = 0,
+	VAULT_E_NOMEM,      /* out of memory */
+	VAULT_E_IO,         /* an operating-system call failed */
+	VAULT_E_NOVAULT,    /* no vault at the given directory */
+	VAULT_E_EXISTS,     /* a vault (or something else) already there */
+	VAULT_E_VERSION,    /* vault written by a newer evault */
+	VAULT_E_PASSPHRASE, /* no key slot opens with this passphrase */
+	VAULT_E_BUSY,       /* another writer holds the vault (no-wait) */
+	VAULT_E_CORRUPT,    /* stored data failed authentication or checks */
+	VAULT_E_NOTFOUND,   /* no item with that id */
+	VAULT_E_AMBIGUOUS,  /* id prefix matches several items */
+	VAULT_E_INVALID,    /* bad argument (short id prefix, empty name...) */
+	VAULT_E_FILETYPE,   /* not a regular file (FIFO, device, symlink...) */
+	VAULT_E_CHANGED,    /* source file changed while it was being read */
+	VAULT_E_NOSPACE,    /* the file system is full */
+	VAULT_E_STATE,      /* call not allowed now (not unlocked, read-only) */
+	VAULT_E_LASTSLOT,   /* refusing to remove the only passphrase slot */
+	VAULT_E_WRITE,      /* the caller's output callback failed */
+} vault_err;
+
+/* A fixed English name for an error code, never NULL. */
+const char *vault_strerror(vault_err err);
+
+typedef struct vault vault;
+
+/* Cost of the passphrase key derivation (Argon2id, crypto_pwhash). */
+typedef enum {
+	VAULT_KDF_INTERACTIVE = 0, /* 64 MiB, fast: tests and demos */
+	VAULT_KDF_MODERATE,        /* 256 MiB: the default */
+	VAULT_KDF_SENSITIVE,       /* 1 GiB: slow, for long-lived vaults */
+} vault_kdf;
+
+/* Parse "interactive" | "moderate" | "sensitive"; returns -1 if unknown. */
+int vault_kdf_parse(const char *name, vault_kdf *out);
+
+/* Progress of a long operation: bytes done out of total (total may be 0
+ * when unknown).  Called from the thread that made the call. */
+typedef void (*vault_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/* --- Handle lifecycle --------------------------------------------------- */
+
+/* A new, closed handle, or NULL when out of memory. */
+vault *vault_new(void);
+
+/* Close the vault (discarding anything staged but not committed), wipe
+ * every key from memory and free the handle.  Accepts NULL. */
+void vault_free(vault *v);
+
+/* The detail of the last error on this handle ("" if none). */
+const char *vault_errmsg(const vault *v);
+
+/* Flags for vault_open(). */
+#define VAULT_OPEN_WRITE  0x1 /* take the writer lock (exclusive) */
+#define VAULT_OPEN_NOWAIT 0x2 /* fail with VAULT_E_BUSY instead of waiting */
+
+/* Called once if the lock is held by someone else and we are about to wait,
+ * so that the caller can tell its user why nothing happens. */
+typedef void (*vault_wait_fn)(void *ctx);
+
+typedef struct {
+	unsigned flags;
+	vault_wait_fn on_wait;
+	void *wait_ctx;
+} vault_open_opts;
+#define VAULT_OPEN_OPTS_INIT {0, NULL, NULL}
+
+/* Create a new vault in `dir` (created if missing; must be empty if it
+ * exists), protected by one passphrase slot.  On success the handle is
+ * open for writing and unlocked, with an "init" record committed. */
+vault_err vault_create(vault *v, const char *dir, const char *pass,
+		       size_t passlen, vault_kdf kdf);
+
+/* Open an existing vault: check its format, take the lock (shared for
+ * readers, exclusive with VAULT_OPEN_WRITE), and for writers remove
+ * leftovers of interrupted operations from tmp/.  The vault stays
+ * unreadable until vault_unlock(). */
+vault_err vault_open(vault *v, const char *dir, const vault_open_opts *opts);
+
+/* Unlock with a passphrase: open the master key from a matching slot and
+ * load the catalogue of items from the log (every record authenticated). */
+vault_err vault_unlock(vault *v, const char *pass, size_t passlen);
+
+/* The vault id (32 hex digits) of an open vault. */
+const char *vault_id(const vault *v);
+
+/* --- Passphrase slots --------------------------------------------------- */
+
+/* Add a slot for `pass` (needs an unlocked, writable vault). */
+vault_err vault_passphrase_add(vault *v, const char *pass, size_t passlen,
+			       vault_kdf kdf);
+/* Remove the slot that `pass` opens; refuses to remove the last slot. */
+vault_err vault_passphrase_remove(vault *v, const char *pass, size_t passlen);
+/* Number of passphrase slots. */
+vault_err vault_passphrase_count(vault *v, unsigned *out);
+
+/* --- Items -------------------------------------------------------------- */
+
+typedef struct {
+	char id[65];          /* SHA-256 of the original bytes, lower-case hex */
+	uint64_t size;        /* original size in bytes */
+	char type[48];        /* detected type, e.g. "image/jpeg" */
+	const char *name;     /* original file name (last path component) */
+	const char *path;     /* the path as given at ingest */
+	const char *ingested; /* ISO 8601 UTC time of the first ingest */
+	int64_t mtime;        /* source file modification time (Unix) */
+	const char *case_name;/* provenance given at ingest, or NULL */
+	const char *source;
+	const char *note;
+	uint64_t record;      /* log index of the first ingest record */
+	uint32_t receipts;    /* how many ingests delivered these bytes */
+} vault_item;
+
+/* Items held, in ingest order.  Pointers stay valid until vault_free()
+ * or the next vault_ingest_file() (which may grow the catalogue). */
+size_t vault_item_count(const vault *v);
+const vault_item *vault_item_at(const vault *v, size_t i);
+
+/* Find the item whose id starts with `prefix` (at least
+ * VAULT_ID_MIN_PREFIX hex digits, any case).  VAULT_E_NOTFOUND,
+ * VAULT_E_AMBIGUOUS or VAULT_E_INVALID otherwise. */
+vault_err vault_item_find(vault *v, const char *prefix,
+			  const vault_item **out);
+
+/* --- Ingest ------------------------------------------------------------- */
+
+typedef struct {
+	const char *case_name; /* optional provenance, kept encrypted */
+	const char *source;
+	const char *note;
+	vault_progress_fn progress;
+	void *progress_ctx;
+} vault_ingest_opts;
+#define VAULT_INGEST_OPTS_INIT {NULL, NULL, NULL, NULL, NULL}
+
+typedef struct {
+	char id[65];
+	uint64_t size;
+	char type[48];
+	int already_held; /* the same bytes were already in the vault */
+} vault_ingest_result;
+
+/* Read the regular file at `path` once, hashing (SHA-256) and encrypting
+ * it into the object store, and stage an ingest record.  Refuses FIFOs,
+ * devices, directories and symbolic links (VAULT_E_FILETYPE) and files
+ * that change while being read (VAULT_E_CHANGED).  Nothing is visible to
+ * other processes, nor kept after a crash, until vault_commit(). */
+vault_err vault_ingest_file(vault *v, const char *path,
+			    const vault_ingest_opts *opts,
+			    vault_ingest_result *out);
+
+/* Make everything staged durable in one step: objects and records are
+ * synced, then the log's state file (the single commit point) is replaced
+ * atomically.  On failure nothing staged is kept and the vault is as it
+ * was at the previous commit. */
+vault_err vault_commit(vault *v);
+
+/* Number of staged, uncommitted records. */
+size_t vault_pending(const vault *v);
+
+/* --- Reading ------------------------------------------------------------ */
+
+/* Receives decrypted bytes; returns 0, or -1 to stop (VAULT_E_WRITE). */
+typedef int (*vault_sink_fn)(void *ctx, const void *buf, size_t len);
+
+/* Stream an item's original bytes to `sink`, authenticating each chunk
+ * as it goes.  Bytes already passed on before a damaged chunk is found
+ * cannot be taken back: use vault_item_extract() for an all-or-nothing
+ * copy. */
+vault_err vault_item_read(vault *v, const vault_item *item,
+			  vault_sink_fn sink, void *sink_ctx,
+			  vault_progress_fn progress, void *progress_ctx);
+
+/* Write the item to `outpath` through a temporary file in the same
+ * directory, renamed into place only if every chunk authenticated and the
+ * SHA-256 and size match.  Otherwise no output file exists. */
+vault_err vault_item_extract(vault *v, const vault_item *item,
+			     const char *outpath, vault_progress_fn progress,
+			     void *progress_ctx);
+
+/* --- Verify ------------------------------------------------------------- */
+
+typedef enum {
+	VAULT_CHECK_ITEM_OK,       /* item decrypted and hashed correctly */
+	VAULT_CHECK_ITEM_MISSING,  /* the item's object is absent */
+	VAULT_CHECK_ITEM_DAMAGED,  /* the item's object failed a check */
+	VAULT_CHECK_LOG_DAMAGED,   /* the log (records, leaves, state) failed */
+	VAULT_CHECK_SLOT_DAMAGED,  /* a passphrase slot failed its MAC */
+	VAULT_CHECK_UNREFERENCED,  /* an object no item refers to (a note) */
+} vault_check_kind;
+
+typedef struct {
+	vault_check_kind kind;
+	const vault_item *item; /* for ITEM_* kinds, else NULL */
+	const char *file;       /* file inside the vault directory, or NULL */
+	const char *detail;     /* what failed, or NULL when OK */
+} vault_check;
+
+typedef void (*vault_check_fn)(void *ctx, const vault_check *c);
+
+typedef struct {
+	vault_check_fn on_check;  /* called once per item and per problem */
+	void *check_ctx;
+	vault_progress_fn progress;
+	void *progress_ctx;
+} vault_verify_opts;
+#define VAULT_VERIFY_OPTS_INIT {NULL, NULL, NULL, NULL}
+
+typedef struct {
+	uint64_t items_checked;
+	uint64_t items_ok;
+	uint64_t items_damaged;  /* damaged or missing */
+	uint64_t log_problems;
+	uint64_t unreferenced;
+	uint64_t bytes;          /* original bytes authenticated and hashed */
+} vault_verify_summary;
+
+/* Check the log (every record authenticates, leaf hashes and the Merkle
+ * root recompute, the state's MAC verifies), every passphrase slot, and
+ * the given items (all items when n == 0): each object is decrypted
+ * completely, every chunk and the final tag authenticated, and the
+ * SHA-256, size and keyed object name recomputed.  Also lists objects no
+ * item refers to.  Returns VAULT_OK when the check ran (look at the
+ * summary for its result) and an error only when it could not run. */
+vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
+		       const vault_verify_opts *opts,
+		       vault_verify_summary *out);
+
+/* --- Log ---------------------------------------------------------------- */
+
+/* Committed number of records in the log. */
+uint64_t vault_log_size(const vault *v);
+
+/* Problems found in the log when it was loaded (a record that does not
+ * authenticate, a leaf that does not match, a state file that fails its
+ * MAC...).  A vault with log problems can be read and verified, but
+ * refuses new records.  Each problem names the file it concerns. */
+size_t vault_log_problems(const vault *v);
+const char *vault_log_problem(const vault *v, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,147 @@
+/*
+ * verify.c: checking that nothing held has been altered.  Every object is
+ * decrypted completely (each chunk and the final tag authenticated), its
+ * SHA-256 and size recomputed and compared with the log, and its keyed
+ * name recomputed (object_decrypt); the log's records, leaves, Merkle root
+ * and state MAC were checked when the vault was unlocked and their
+ * problems are reported here; every passphrase slot's MAC is checked; and
+ * objects that no item refers to are listed (never deleted: they are what
+ * an interrupted ingest leaves, or something put there by someone else).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vault/internal.h"
+
+typedef struct {
+	vault *v;
+	const vault_verify_opts *o;
+	vault_verify_summary *sum;
+	uint64_t done_before;  /* bytes of items already checked */
+	uint64_t grand_total;  /* bytes of all items to check */
+} verify_ctx;
+
+static void emit(verify_ctx *c, vault_check_kind kind, const vault_item *item,
+		 const char *file, const char *detail)
+{
+	vault_check chk = {kind, item, file, detail};
+	if (c->o->on_check)
+		c->o->on_check(c->o->check_ctx, &chk);
+}
+
+static void slot_damaged(void *ctx, const char *file, const char *why)
+{
+	verify_ctx *c = ctx;
+	c->sum->log_problems++;
+	emit(c, VAULT_CHECK_SLOT_DAMAGED, NULL, file, why);
+}
+
+static void item_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	verify_ctx *c = ctx;
+	(void)total;
+	if (c->o->progress)
+		c->o->progress(c->o->progress_ctx, c->done_before + done,
+			       c->grand_total);
+}
+
+static void check_item(verify_ctx *c, const vault_item *it)
+{
+	char file[128];
+	vault_err e = object_decrypt(c->v, it, NULL, NULL, item_progress, c,
+				     file, sizeof file);
+	c->sum->items_checked++;
+	c->done_before += it->size;
+	if (e == VAULT_OK) {
+		c->sum->items_ok++;
+		c->sum->bytes += it->size;
+		emit(c, VAULT_CHECK_ITEM_OK, it, file, NULL);
+		return;
+	}
+	c->sum->items_damaged++;
+	emit(c, e == VAULT_E_NOTFOUND ? VAULT_CHECK_ITEM_MISSING
+				      : VAULT_CHECK_ITEM_DAMAGED,
+	     it, file, c->v->err);
+}
+
+typedef struct {
+	verify_ctx *c;
+	char (*names)[65]; /* expected names, sorted */
+	size_t n;
+} orphan_ctx;
+
+static int cmp_name(const void *a, const void *b)
+{
+	return memcmp(a, b, 64);
+}
+
+static int orphan_check(void *ctx, const char *name)
+{
+	orphan_ctx *oc = ctx;
+	char file[128];
+	if (strlen(name) == 64 &&
+	    bsearch(name, oc->names, oc->n, sizeof *oc->names, cmp_name))
+		return 0;
+	oc->c->v->store->ops->locate(oc->c->v->store, name, file, sizeof file);
+	oc->c->sum->unreferenced++;
+	emit(oc->c, VAULT_CHECK_UNREFERENCED, NULL, file,
+	     "no item refers to this object (left by an interrupted ingest, "
+	     "or not written by this vault); kept");
+	return 0;
+}
+
+static vault_err find_orphans(verify_ctx *c)
+{
+	vault *v = c->v;
+	orphan_ctx oc = {c, NULL, v->cat.n};
+	oc.names = malloc((oc.n ? oc.n : 1) * sizeof *oc.names);
+	if (!oc.names)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < oc.n; i++) {
+		unsigned char sha[32];
+		util_unhex(sha, 32, v->cat.items[i]->id);
+		object_name(v, sha, oc.names[i]);
+	}
+	qsort(oc.names, oc.n, sizeof *oc.names, cmp_name);
+	int rc = v->store->ops->list(v->store, orphan_check, &oc);
+	free(oc.names);
+	if (rc < 0)
+		return vault_fail_errno(v, rc, "cannot list the objects of '%s'",
+					v->dir);
+	return VAULT_OK;
+}
+
+vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
+		       const vault_verify_opts *opts, vault_verify_summary *out)
+{
+	vault_verify_opts defaults = VAULT_VERIFY_OPTS_INIT;
+	vault_verify_summary sum;
+	verify_ctx c = {v, opts ? opts : &defaults, &sum, 0, 0};
+	vault_err e;
+
+	memset(&sum, 0, sizeof sum);
+	if (!v->unlocked)
+		return vault_fail(v, VAULT_E_STATE, "vault is locked");
+	for (size_t i = 0; i < v->log.nproblems; i++) {
+		char file[64];
+		const char *p = v->log.problems[i];
+		size_t flen = strcspn(p, ":");
+		snprintf(file, sizeof file, "%.*s", (int)flen, p);
+		sum.log_problems++;
+		emit(&c, VAULT_CHECK_LOG_DAMAGED, NULL, file,
+		     p[flen] ? p + flen + 2 : p);
+	}
+	if ((e = keyslot_check_all(v, slot_damaged, &c)) != VAULT_OK)
+		return e;
+	size_t count = n ? n : v->cat.n;
+	for (size_t i = 0; i < count; i++)
+		c.grand_total += (n ? items[i] : v->cat.items[i])->size;
+	for (size_t i = 0; i < count; i++)
+		check_item(&c, n ? items[i] : v->cat.items[i]);
+	if (n == 0 && (e = find_orphans(&c)) != VAULT_OK)
+		return e;
+	*out = sum;
+	return VAULT_OK;
+}
