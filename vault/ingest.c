@@ -27,14 +27,53 @@
 #define INGEST_BLOCK ((size_t)OBJ_BATCH * OBJ_CHUNK)
 #define INGEST_BUFFERS 4
 
+/* Three stages: this thread reads and hashes, the sealer thread
+ * encrypts, the writer thread copies ciphertext into the temp file (the
+ * kernel's copy into the page cache costs as much as the encryption). */
 typedef struct {
 	object_enc enc;
+	vpipe *out;     /* sealer -> writer */
 	int fd;
+	uint64_t written, synced;
 } ingest_sink;
 
-static int write_tmp(void *ctx, const void *buf, size_t n)
+#define WRITEBACK_STEP (8u << 20)
+
+static int write_block(void *ctx, vpipe_buf *b)
 {
-	return util_write_all(((ingest_sink *)ctx)->fd, buf, n);
+	ingest_sink *s = ctx;
+	int rc = util_write_all(s->fd, b->data, b->len);
+	if (rc < 0)
+		return rc;
+	s->written += b->len;
+	/* Start write-back as we go, so the final fdatasync has little
+	 * left to do. */
+	if (s->written - s->synced >= WRITEBACK_STEP) {
+		sync_file_range(s->fd, (off_t)s->synced,
+				(off_t)(s->written - s->synced),
+				SYNC_FILE_RANGE_WRITE);
+		s->synced = s->written;
+	}
+	return 0;
+}
+
+/* The encoder's output goes to the writer stage, in order. */
+static int queue_ciphertext(void *ctx, const void *buf, size_t n)
+{
+	ingest_sink *s = ctx;
+	const unsigned char *p = buf;
+	while (n > 0) {
+		vpipe_buf *b = vpipe_get(s->out);
+		if (!b)
+			return -EIO; /* the writer failed: reported on finish */
+		size_t take = n < b->cap ? n : b->cap;
+		memcpy(b->data, p, take);
+		b->len = take;
+		vpipe_put(s->out, b);
+		p += take;
+		n -= take;
+	}
+	return 0;
 }
 
 static int seal_block(void *ctx, vpipe_buf *b)
@@ -249,7 +288,13 @@ vault_err vault_ingest_file(vault *v, const char *path,
 		sink.fd = -1;
 		goto fail;
 	}
-	if ((rc = object_enc_begin(&sink.enc, v->keys->object, write_tmp,
+	sink.out = vpipe_new(INGEST_BUFFERS, (size_t)OBJ_BATCH * OBJ_CHUNK_CT,
+			     write_block, &sink);
+	if (!sink.out) {
+		e = vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = object_enc_begin(&sink.enc, v->keys->object, queue_ciphertext,
 				   &sink)) != 0) {
 		e = vault_fail_errno(v, rc, "cannot write in '%s/tmp'", v->dir);
 		goto fail;
@@ -267,8 +312,11 @@ vault_err vault_ingest_file(vault *v, const char *path,
 			       path);
 		goto fail;
 	}
-	if ((rc = object_enc_final(&sink.enc, total, sha)) != 0 ||
-	    (fdatasync(sink.fd) < 0 && (rc = -errno))) {
+	rc = object_enc_final(&sink.enc, total, sha);
+	int wrc = vpipe_finish(sink.out);
+	if (rc == 0)
+		rc = wrc;
+	if (rc != 0 || (fdatasync(sink.fd) < 0 && (rc = -errno))) {
 		e = vault_fail_errno(v, rc, "cannot write the object for '%s'",
 				     path);
 		goto fail;
@@ -276,6 +324,8 @@ vault_err vault_ingest_file(vault *v, const char *path,
 	close(sink.fd);
 	sink.fd = -1;
 	object_enc_release(&sink.enc);
+	vpipe_free(sink.out);
+	sink.out = NULL;
 	close(src);
 	src = -1;
 
@@ -314,6 +364,7 @@ vault_err vault_ingest_file(vault *v, const char *path,
 	return VAULT_OK;
 
 fail:
+	vpipe_free(sink.out); /* drains the writer before the fd closes */
 	if (sink.fd >= 0) {
 		close(sink.fd);
 		unlinkat(v->dirfd, tmp, 0);

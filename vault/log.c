@@ -6,8 +6,10 @@
  *
  *   log/records  encrypted records, each: u32 length | nonce[24] | AEAD
  *                ciphertext (XChaCha20-Poly1305, AD = "evault-record-v1"
- *                || vault id || u64 index), so a record cannot be moved,
- *                swapped between vaults, or read without the key;
+ *                || vault id || u64 index) of u32 record length | record |
+ *                zeros to a multiple of 256 bytes; so a record cannot be
+ *                moved, swapped between vaults, read without the key, or
+ *                measured to guess a file name's length;
  *   log/leaves   the RFC 6962 leaf hash of each record, SHA-256(0x00 ||
  *                record), 32 bytes each, in plain: the Merkle tree over
  *                them is what checkpoints will sign;
@@ -39,6 +41,15 @@
 #define RECORD_MAX (16u << 20) /* bound on one record's length */
 #define RECORD_AD_LABEL "evault-record-v1"
 #define ENTRY_HEAD (4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+/* Records are padded before encryption to a multiple of this, so the
+ * length of a file name or a note does not show through. */
+#define RECORD_PAD 256
+
+/* Sealed plaintext of a record: u32 length | record | zeros. */
+static size_t padded_len(size_t len)
+{
+	return (4 + len + RECORD_PAD - 1) / RECORD_PAD * RECORD_PAD;
+}
 
 void log_problem(vault_log *l, const char *fmt, ...)
 {
@@ -285,6 +296,16 @@ static void load_records(vault *v, uint64_t size, uint64_t bytes)
 				    i);
 			continue;
 		}
+		uint32_t rlen = ptlen >= 4 ? util_get_le32(pt) : 0;
+		if (ptlen < 4 || rlen == 0 || rlen > ptlen - 4 ||
+		    padded_len(rlen) != ptlen) {
+			log_problem(&v->log, "log/records: record %" PRIu64
+					     " has a bad inner length",
+				    i);
+			continue;
+		}
+		memmove(pt, pt + 4, rlen);
+		ptlen = rlen;
 		merkle_leaf_hash(pt, (size_t)ptlen, leaf);
 		if (memcmp(leaf, v->log.leaves[i], 32) != 0)
 			log_problem(&v->log,
@@ -341,8 +362,9 @@ vault_err log_stage(vault *v, const char *record, size_t len)
 {
 	vault_log *l = &v->log;
 	uint64_t index = l->size + l->pend_count;
-	size_t need = ENTRY_HEAD + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	unsigned char ad[40];
+	size_t plen = padded_len(len);
+	size_t need = ENTRY_HEAD + plen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	unsigned char ad[40], *plain;
 
 	if (len == 0 || len > RECORD_MAX - 64)
 		return vault_fail(v, VAULT_E_INVALID, "record too long");
@@ -363,13 +385,20 @@ vault_err log_stage(vault *v, const char *record, size_t len)
 	}
 	if (leaves_reserve(l, index + 1) < 0)
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	plain = calloc(1, plen);
+	if (!plain)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	util_le32(plain, (uint32_t)len);
+	memcpy(plain + 4, record, len);
 	unsigned char *e = l->pend + l->pend_len;
-	util_le32(e, (uint32_t)(len + crypto_aead_xchacha20poly1305_ietf_ABYTES));
+	util_le32(e, (uint32_t)(plen + crypto_aead_xchacha20poly1305_ietf_ABYTES));
 	randombytes_buf(e + 4, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	record_ad(v, index, ad);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(
-		e + ENTRY_HEAD, NULL, (const unsigned char *)record, len, ad,
-		sizeof ad, NULL, e + 4, v->keys->record);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(e + ENTRY_HEAD, NULL, plain,
+						   plen, ad, sizeof ad, NULL,
+						   e + 4, v->keys->record);
+	sodium_memzero(plain, plen);
+	free(plain);
 	merkle_leaf_hash((const unsigned char *)record, len, l->leaves[index]);
 	l->pend_len += need;
 	l->pend_count++;
