@@ -211,13 +211,7 @@ void log_problem(vault_log *l, const char *fmt, ...)
 vault_err log_stage_json(vault *v, const char *kind, void *json_fields);
 
 /* --- Merkle tree (merkle.c): RFC 6962 hashing ---------------------------- */
-void merkle_leaf_hash(const unsigned char *data, size_t len,
-		      unsigned char out[32]);
-void merkle_node_hash(const unsigned char l[32], const unsigned char r[32],
-		      unsigned char out[32]);
-/* Root of leaves[0..n): SHA-256("") for n == 0. */
-void merkle_root(const unsigned char (*leaves)[32], uint64_t n,
-		 unsigned char out[32]);
+#include "vault/merkle.h"
 
 /* --- Catalogue (catalog.c) ------------------------------------------------ */
 vault_err catalog_apply(vault *v, const char *record, size_t len,
