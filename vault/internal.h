@@ -194,7 +194,8 @@ vpipe *vpipe_new(size_t nbufs, size_t bufsize, vpipe_consume_fn fn,
 /* A free buffer to fill, or NULL if the consumer has failed. */
 vpipe_buf *vpipe_get(vpipe *p);
 void vpipe_put(vpipe *p, vpipe_buf *b);
-/* Wait for the consumer to drain; returns its first non-zero result. */
+/* Wait for the consumer to drain; returns its first non-zero result.
+ * May be called again: returns the same result. */
 int vpipe_finish(vpipe *p);
 void vpipe_free(vpipe *p);
 
