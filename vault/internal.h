@@ -108,7 +108,8 @@ int util_write_all(int fd, const void *buf, size_t n);
 ssize_t util_read_full(int fd, void *buf, size_t n);
 int util_fsync_dir(int dirfd, const char *rel);
 /* Atomically replace dirfd/rel with buf: temp file (0600), fsync, rename,
- * fsync of the directory.  0 or -errno. */
+ * fsync of the directory.  0, -errno if nothing was replaced, or 1 if the
+ * file was replaced but the directory could not be synced. */
 int util_atomic_write(int dirfd, const char *rel, const void *buf, size_t n);
 /* Read a whole small file (at most `max` bytes) into a malloc'd buffer
  * with a NUL after it; -EFBIG if larger.  0 or -errno. */
