@@ -12,7 +12,8 @@ static const char help[] =
 	"Write the item's original bytes to standard output, authenticating each\n"
 	"64 KiB chunk before it is written.  If damage is found part-way, what\n"
 	"came before it has already been written and evault exits 1: use\n"
-	"'evault extract' for an all-or-nothing copy.\n";
+	"'evault extract' for an all-or-nothing copy.  The access is recorded\n"
+	"in the custody log, signed by your key, before anything is read.\n";
 
 static int to_stdout(void *ctx, const void *buf, size_t n)
 {
@@ -53,10 +54,17 @@ int cmd_cat(int argc, char **argv, cli_global *g)
 		cli_error("cat takes exactly one ID");
 		return EXIT_ERROR;
 	}
-	vault *v = cli_open(g, false, &code);
+	vault *v = cli_open(g, true, &code);
 	if (!v)
 		return code;
 	const vault_item *it = cli_find(v, argv[optind], &code);
+	/* Access is recorded (signed, committed) before a byte is read. */
+	if (it && vault_item_access(v, it, "cat") != VAULT_OK) {
+		cli_error("cannot record access to %.16s: %s", it->id,
+			  vault_errmsg(v));
+		code = EXIT_ERROR;
+		it = NULL;
+	}
 	if (it) {
 		vault_err e = vault_item_read(v, it, to_stdout, NULL, NULL, NULL);
 		if (e == VAULT_E_WRITE) {

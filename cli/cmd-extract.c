@@ -10,7 +10,8 @@ static const char help[] =
 	"Copy the item's original bytes to FILE.  The copy is written to a\n"
 	"temporary file beside FILE and renamed into place only if every chunk\n"
 	"authenticated and the SHA-256 and size match; otherwise no FILE is\n"
-	"made and evault exits 1.  An existing FILE is kept unless --force.\n";
+	"made and evault exits 1.  An existing FILE is kept unless --force.\n"
+	"The access is recorded in the custody log, signed by your key.\n";
 
 int cmd_extract(int argc, char **argv, cli_global *g)
 {
@@ -44,10 +45,16 @@ int cmd_extract(int argc, char **argv, cli_global *g)
 		cli_error("'%s' already exists; use --force to replace it", out);
 		return EXIT_ERROR;
 	}
-	vault *v = cli_open(g, false, &code);
+	vault *v = cli_open(g, true, &code);
 	if (!v)
 		return code;
 	const vault_item *it = cli_find(v, argv[optind], &code);
+	if (it && vault_item_access(v, it, "extract") != VAULT_OK) {
+		cli_error("cannot record access to %.16s: %s", it->id,
+			  vault_errmsg(v));
+		code = EXIT_ERROR;
+		it = NULL;
+	}
 	if (it) {
 		cli_progress prog;
 		cli_progress_init(&prog, g, "extract");
