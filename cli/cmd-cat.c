@@ -73,7 +73,9 @@ int cmd_cat(int argc, char **argv, cli_global *g)
 			code = EXIT_ERROR;
 		} else if (e != VAULT_OK) {
 			cli_error("item %.16s: %s", it->id, vault_errmsg(v));
-			code = cli_exit_code(e);
+			/* The item is in the log, so a missing object is damage. */
+			code = e == VAULT_E_NOTFOUND ? EXIT_FAILED
+						     : cli_exit_code(e);
 		}
 	}
 	vault_free(v);

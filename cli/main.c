@@ -97,11 +97,13 @@ int main(int argc, char **argv)
 
 	/* Secrets are in memory: never let them reach a core dump. */
 	setrlimit(RLIMIT_CORE, &nocore);
-	cli_capture_env_secrets();
+	/* libsodium first: the secrets are captured into its locked memory,
+	 * before anything else runs. */
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EXIT_ERROR;
 	}
+	cli_capture_env_secrets();
 	g.vault_dir = default_vault();
 	/* Global options stop at the first non-option: the command. */
 	while ((opt = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {

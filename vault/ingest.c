@@ -177,6 +177,12 @@ static vault_err stream_source(vault *v, const char *path, int fd,
 			break; /* growing: caught by the size check */
 	}
 	rc = vpipe_finish(p);
+	if (rc == -EIO && sink->out) {
+		/* The sealer stopped because the writer failed: say why. */
+		int wrc = vpipe_finish(sink->out);
+		if (wrc != 0)
+			rc = wrc;
+	}
 	if (e == VAULT_OK && rc != 0)
 		e = vault_fail_errno(v, rc, "cannot write the object for '%s' in "
 					    "'%s/tmp'",
@@ -313,8 +319,9 @@ vault_err vault_ingest_file(vault *v, const char *path,
 		goto fail;
 	}
 	rc = object_enc_final(&sink.enc, total, sha);
+	/* The writer's own error (ENOSPC...) beats the sealer's stand-in. */
 	int wrc = vpipe_finish(sink.out);
-	if (rc == 0)
+	if (wrc != 0)
 		rc = wrc;
 	if (rc != 0 || (fdatasync(sink.fd) < 0 && (rc = -errno))) {
 		e = vault_fail_errno(v, rc, "cannot write the object for '%s'",

@@ -21,6 +21,7 @@ struct vpipe {
 	size_t queued; /* filled, not yet drained */
 	size_t held;   /* handed to the producer, not yet put */
 	int done;      /* producer finished */
+	int joined;    /* worker thread joined */
 	int result;    /* first non-zero consumer result */
 	vpipe_consume_fn fn;
 	void *ctx;
@@ -111,12 +112,14 @@ void vpipe_put(vpipe *p, vpipe_buf *b)
 
 int vpipe_finish(vpipe *p)
 {
+	if (p->joined)
+		return p->result;
 	pthread_mutex_lock(&p->mu);
 	p->done = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->worker, NULL);
-	p->worker = 0;
+	p->joined = 1;
 	return p->result;
 }
 
@@ -124,8 +127,7 @@ void vpipe_free(vpipe *p)
 {
 	if (!p)
 		return;
-	if (!p->done)
-		vpipe_finish(p);
+	vpipe_finish(p);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	for (size_t i = 0; i < p->nbufs; i++)
