@@ -444,6 +444,7 @@ int cli_getopt(int argc, char **argv, cli_global *g,
 	       const struct option *extra, const char *help,
 	       int (*on_opt)(void *ctx, int opt, const char *arg), void *ctx)
 {
+	char shortopts[16] = "h";
 	static const struct option global[] = {CLI_GLOBAL_LONGOPTS};
 	struct option all[40];
 	size_t n = 0;
@@ -451,11 +452,15 @@ int cli_getopt(int argc, char **argv, cli_global *g,
 
 	for (size_t i = 0; i < sizeof global / sizeof *global; i++)
 		all[n++] = global[i];
-	for (; extra && extra->name && n < 38; extra++)
+	for (; extra && extra->name && n < 38; extra++) {
 		all[n++] = *extra;
+		/* -o is the one short option: the output file. */
+		if (extra->val == 'o')
+			strcat(shortopts, "o:");
+	}
 	all[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	all[n] = (struct option){NULL, 0, NULL, 0};
-	while ((opt = getopt_long(argc, argv, "h", all, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
 		if (cli_global_opt(g, opt, optarg))
 			continue;
 		if (opt == 'h') {

@@ -171,9 +171,18 @@ const custodian_entry *catalog_custodian(const vault_catalog *c,
 					 const char *name)
 {
 	for (size_t i = 0; i < c->ncust; i++)
-		if (strcmp(c->cust[i].ver.name, name) == 0)
+		if (c->cust[i].removed == UINT64_MAX &&
+		    strcmp(c->cust[i].ver.name, name) == 0)
 			return &c->cust[i];
 	return NULL;
+}
+
+size_t catalog_custodians_active(const vault_catalog *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->ncust; i++)
+		n += c->cust[i].removed == UINT64_MAX;
+	return n;
 }
 
 /* Point each entry's public view at its own strings (after a move). */
@@ -212,24 +221,24 @@ static vault_err register_custodian(vault *v, json_t *cust, uint64_t index)
 	ce->ver = ver;
 	note_vkey_format(&ver, ce->vkey);
 	ce->pub.added = index;
+	ce->removed = UINT64_MAX;
 	custodians_fix(c);
 	return VAULT_OK;
 }
 
-static vault_err unregister_custodian(vault *v, json_t *cust)
+static vault_err unregister_custodian(vault *v, json_t *cust, uint64_t index)
 {
-	vault_catalog *c = &v->cat;
 	const char *name = json_string_value(json_object_get(cust, "name"));
-	for (size_t i = 0; name && i < c->ncust; i++) {
-		if (strcmp(c->cust[i].ver.name, name) == 0) {
-			memmove(&c->cust[i], &c->cust[i + 1],
-				(c->ncust - i - 1) * sizeof *c->cust);
-			c->ncust--;
-			custodians_fix(c);
-			return VAULT_OK;
-		}
-	}
-	return vault_fail(v, VAULT_E_CORRUPT, "removal of an unknown custodian");
+	custodian_entry *ce =
+		name ? (custodian_entry *)catalog_custodian(&v->cat, name) : NULL;
+	if (!ce)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "removal of an unknown custodian");
+	if (catalog_custodians_active(&v->cat) == 1)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "removal of the last custodian");
+	ce->removed = index;
+	return VAULT_OK;
 }
 
 /* The item a record concerns, by its "item" id. */
@@ -286,40 +295,58 @@ static vault_err apply_transfer(vault *v, json_t *rec, uint64_t index,
 	return VAULT_OK;
 }
 
-vault_err catalog_apply(vault *v, const char *body, size_t len, uint64_t index,
-			const char *signer)
+vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index)
+{
+	json_t *rec = json_rec;
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	const char *actor = json_string_value(json_object_get(rec, "actor"));
+	const custodian_entry *ce = actor ? catalog_custodian(&v->cat, actor) : NULL;
+
+	if (!json_is_object(rec))
+		return vault_fail(v, VAULT_E_CORRUPT, "record is not a JSON object");
+	if (json_integer_value(json_object_get(rec, "v")) != 1)
+		return vault_fail(v, VAULT_E_VERSION, "record of an unknown version");
+	if (!kind || !actor)
+		return vault_fail(v, VAULT_E_CORRUPT, "record has no kind or actor");
+	if ((index == 0) != (strcmp(kind, "init") == 0))
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "an init record must be first, and only first");
+	if (index > 0 && !ce)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "by '%s', who is not a registered custodian",
+				  actor);
+	if (strcmp(kind, "init") == 0 || strcmp(kind, "custodian-add") == 0) {
+		json_t *c = json_object_get(rec, "custodian");
+		if (index == 0 &&
+		    strcmp(actor, json_string_value(json_object_get(c, "name"))
+					  ? json_string_value(json_object_get(c, "name"))
+					  : "") != 0)
+			return vault_fail(v, VAULT_E_CORRUPT,
+					  "the init record registers someone else "
+					  "than its actor");
+		return register_custodian(v, c, index);
+	}
+	if (strcmp(kind, "custodian-remove") == 0)
+		return unregister_custodian(v, json_object_get(rec, "custodian"),
+					    index);
+	if (strcmp(kind, "ingest") == 0)
+		return add_item(v, rec, json_object_get(rec, "item"), index, actor);
+	if (strcmp(kind, "transfer") == 0 || strcmp(kind, "accept") == 0)
+		return apply_transfer(v, rec, index, actor,
+				      strcmp(kind, "accept") == 0);
+	if (strcmp(kind, "note") == 0 || strcmp(kind, "access") == 0)
+		return record_item(v, rec) ? VAULT_OK : VAULT_E_CORRUPT;
+	/* verify, passphrase-add, passphrase-remove: nothing to replay */
+	return VAULT_OK;
+}
+
+vault_err catalog_apply(vault *v, const char *body, size_t len, uint64_t index)
 {
 	json_error_t jerr;
 	json_t *rec = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	vault_err e = VAULT_OK;
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
-	const char *actor = json_string_value(json_object_get(rec, "actor"));
-
-	if (!rec || !json_is_object(rec))
-		e = vault_fail(v, VAULT_E_CORRUPT, "record is not a JSON object");
-	else if (json_integer_value(json_object_get(rec, "v")) != 1)
-		e = vault_fail(v, VAULT_E_VERSION, "record of an unknown version");
-	else if (!kind)
-		e = vault_fail(v, VAULT_E_CORRUPT, "record has no kind");
-	else if (!actor || strcmp(actor, signer) != 0)
-		e = vault_fail(v, VAULT_E_CORRUPT,
-			       "record says it is by '%s' but is signed by '%s'",
-			       actor ? actor : "nobody", signer);
-	else if ((index == 0) != (strcmp(kind, "init") == 0))
-		e = vault_fail(v, VAULT_E_CORRUPT,
-			       "an init record must be first, and only first");
-	else if (strcmp(kind, "init") == 0 || strcmp(kind, "custodian-add") == 0)
-		e = register_custodian(v, json_object_get(rec, "custodian"), index);
-	else if (strcmp(kind, "custodian-remove") == 0)
-		e = unregister_custodian(v, json_object_get(rec, "custodian"));
-	else if (strcmp(kind, "ingest") == 0)
-		e = add_item(v, rec, json_object_get(rec, "item"), index, signer);
-	else if (strcmp(kind, "transfer") == 0 || strcmp(kind, "accept") == 0)
-		e = apply_transfer(v, rec, index, signer,
-				   strcmp(kind, "accept") == 0);
-	else if (strcmp(kind, "note") == 0 || strcmp(kind, "access") == 0)
-		e = record_item(v, rec) ? VAULT_OK : VAULT_E_CORRUPT;
-	/* verify, passphrase-add, passphrase-remove: nothing to replay */
+	if (!rec)
+		return vault_fail(v, VAULT_E_CORRUPT, "record is not JSON");
+	vault_err e = catalog_apply_json(v, rec, index);
 	json_decref(rec);
 	return e;
 }

@@ -14,6 +14,9 @@
  * countersignature.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,90 +61,162 @@ vault_err custody_sign(vault *v, const char *body, size_t len, char **note,
 	return VAULT_OK;
 }
 
-/* The creator's key, as the init record (unverified yet) names it. */
-static int init_signer(const char *text, size_t len, note_verifier *out)
+int custody_body(const char *note, size_t len, const char **body,
+		 size_t *bodylen)
 {
-	json_t *rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
-	const char *vkey = json_string_value(
-		json_object_get(json_object_get(rec, "custodian"), "vkey"));
-	int rc = -1;
-	if (kind && vkey && strcmp(kind, "init") == 0 &&
-	    note_vkey_parse(out, vkey, strlen(vkey)) == 0 &&
-	    out->type == NOTE_TYPE_ED25519)
-		rc = 0;
-	json_decref(rec);
+	note_parsed *p = malloc(sizeof *p);
+	if (!p)
+		return -1;
+	note_err ne = note_open(note, len, NULL, 0, p);
+	int rc = ne == NOTE_E_UNVERIFIED ? 0 : -1;
+	if (rc == 0) {
+		*body = p->text;
+		*bodylen = p->text_len;
+	}
+	free(p);
 	return rc;
 }
 
-vault_err custody_open(vault *v, const char *note, size_t len, uint64_t index,
-		       const char **body, size_t *bodylen, char *signer,
-		       size_t signersize)
+/* The custodians whose signature counts on record `index`: those
+ * registered before it and not removed before it; for the init record,
+ * the creator it registers. */
+static size_t known_at(const vault *v, uint64_t index, note_verifier *out)
 {
-	note_parsed *p = malloc(sizeof *p);
-	note_verifier *known = NULL;
-	size_t nknown = 0;
-	vault_err e = VAULT_OK;
-	note_err ne;
-
-	if (!p)
-		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
-	if (index == 0) {
-		known = malloc(sizeof *known);
-		ne = note_open(note, len, NULL, 0, p);
-		if (!known || (ne != NOTE_E_UNVERIFIED && ne != NOTE_OK) ||
-		    init_signer(p->text, p->text_len, known) != 0) {
-			e = vault_fail(v, VAULT_E_CORRUPT,
-				       "the first record is not an init record "
-				       "naming its signer");
-			goto out;
-		}
-		nknown = 1;
-	} else {
-		known = malloc((v->cat.ncust ? v->cat.ncust : 1) * sizeof *known);
-		if (!known) {
-			e = vault_fail(v, VAULT_E_NOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < v->cat.ncust; i++)
-			known[nknown++] = v->cat.cust[i].ver;
+	size_t n = 0;
+	for (size_t i = 0; i < v->cat.ncust; i++) {
+		const custodian_entry *c = &v->cat.cust[i];
+		bool ok = index == 0 ? c->pub.added == 0
+				     : c->pub.added < index && c->removed >= index;
+		if (ok)
+			out[n++] = c->ver;
 	}
-	ne = note_open(note, len, known, nknown, p);
-	if (ne != NOTE_OK) {
-		e = vault_fail(v, VAULT_E_CORRUPT, "%s",
-			       ne == NOTE_E_UNVERIFIED
-				       ? "not signed by a custodian registered at "
-					 "that time"
-				       : ne == NOTE_E_BADSIG
-						 ? "a custodian's signature does not "
-						   "verify"
-						 : "not a valid signed note");
+	return n;
+}
+
+/* Check one record's signature; NULL if good, else why not. */
+static const char *check_record(const vault *v, const char *note, size_t len,
+				uint64_t index, note_verifier *known,
+				note_parsed *p)
+{
+	size_t nknown = known_at(v, index, known);
+	note_err ne = note_open(note, len, known, nknown, p);
+	if (ne == NOTE_E_UNVERIFIED)
+		return "is not signed by a custodian registered at that time";
+	if (ne == NOTE_E_BADSIG)
+		return "carries a custodian signature that does not verify";
+	if (ne != NOTE_OK)
+		return "is not a valid signed note";
+	/* The signer must be the actor the body names. */
+	json_t *rec = json_loadb(p->text, p->text_len, 0, NULL);
+	const char *actor = json_string_value(json_object_get(rec, "actor"));
+	bool match = false;
+	for (size_t i = 0; actor && i < p->nsigs; i++)
+		if (p->sigs[i].key >= 0 &&
+		    strcmp(known[p->sigs[i].key].name, actor) == 0)
+			match = true;
+	json_decref(rec);
+	return match ? NULL : "is not signed by the custodian it names as actor";
+}
+
+typedef struct {
+	const vault *v;
+	uint64_t from, to; /* records [from, to) */
+	uint64_t *bad;     /* indexes of bad records */
+	const char **why;
+	size_t nbad;
+	int failed;        /* could not run */
+} sig_job;
+
+static void *sig_worker(void *arg)
+{
+	sig_job *j = arg;
+	note_verifier *known = malloc((j->v->cat.ncust + 1) * sizeof *known);
+	note_parsed *p = malloc(sizeof *p);
+	int fd = openat(j->v->dirfd, "log/records", O_RDONLY | O_CLOEXEC);
+	if (!known || !p || fd < 0) {
+		j->failed = 1;
 		goto out;
 	}
-	for (size_t i = 0; i < p->nsigs; i++) {
-		if (p->sigs[i].key >= 0) {
-			snprintf(signer, signersize, "%s", known[p->sigs[i].key].name);
-			break;
+	for (uint64_t i = j->from; i < j->to; i++) {
+		char *note = NULL;
+		size_t len;
+		const char *why = NULL;
+		if (log_read_record_fd(j->v, fd, i, &note, &len, &why) == 0)
+			why = check_record(j->v, note, len, i, known, p);
+		free(note);
+		if (why) {
+			void *nb = realloc(j->bad, (j->nbad + 1) * sizeof *j->bad);
+			void *nw = nb ? realloc(j->why, (j->nbad + 1) * sizeof *j->why)
+				      : NULL;
+			if (nb)
+				j->bad = nb;
+			if (!nw) {
+				j->failed = 1;
+				break;
+			}
+			j->why = nw;
+			j->bad[j->nbad] = i;
+			j->why[j->nbad++] = why;
 		}
 	}
-	*body = p->text;
-	*bodylen = p->text_len;
 out:
+	if (fd >= 0)
+		close(fd);
 	free(known);
 	free(p);
-	return e;
+	return NULL;
+}
+
+size_t custody_verify_signatures(vault *v,
+				 void (*fn)(void *ctx, const char *file,
+					    const char *detail),
+				 void *ctx)
+{
+	sig_job jobs[2];
+	pthread_t th;
+	size_t bad = 0;
+	uint64_t half = v->log.size / 2;
+	char msg[160];
+
+	memset(jobs, 0, sizeof jobs);
+	jobs[0] = (sig_job){v, 0, half, NULL, NULL, 0, 0};
+	jobs[1] = (sig_job){v, half, v->log.size, NULL, NULL, 0, 0};
+	bool threaded = pthread_create(&th, NULL, sig_worker, &jobs[1]) == 0;
+	sig_worker(&jobs[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		sig_worker(&jobs[1]);
+	for (int k = 0; k < 2; k++) {
+		if (jobs[k].failed) {
+			fn(ctx, "log/records", "signatures could not all be checked");
+			bad++;
+		}
+		for (size_t i = 0; i < jobs[k].nbad; i++) {
+			snprintf(msg, sizeof msg, "record %" PRIu64 " %s",
+				 jobs[k].bad[i], jobs[k].why[i]);
+			fn(ctx, "log/records", msg);
+			bad++;
+		}
+		free(jobs[k].bad);
+		free(jobs[k].why);
+	}
+	return bad;
 }
 
 /* --- Registry -------------------------------------------------------------- */
 
 size_t vault_custodian_count(const vault *v)
 {
-	return v->cat.ncust;
+	return catalog_custodians_active(&v->cat);
 }
 
 const vault_custodian *vault_custodian_at(const vault *v, size_t i)
 {
-	return i < v->cat.ncust ? &v->cat.cust[i].pub : NULL;
+	for (size_t k = 0; k < v->cat.ncust; k++)
+		if (v->cat.cust[k].removed == UINT64_MAX && i-- == 0)
+			return &v->cat.cust[k].pub;
+	return NULL;
 }
 
 static vault_err commit_record(vault *v, const char *kind, json_t *fields)
@@ -153,7 +228,12 @@ static vault_err commit_record(vault *v, const char *kind, json_t *fields)
 	}
 	if ((e = log_stage_json(v, kind, fields)) != VAULT_OK)
 		return e;
-	return vault_commit(v);
+	return v->manual_commit ? VAULT_OK : vault_commit(v);
+}
+
+void vault_set_autocommit(vault *v, int on)
+{
+	v->manual_commit = !on;
 }
 
 vault_err vault_custodian_add(vault *v, const char *name, const char *vkey)
@@ -181,7 +261,7 @@ vault_err vault_custodian_remove(vault *v, const char *name)
 	if (!catalog_custodian(&v->cat, name))
 		return vault_fail(v, VAULT_E_NOTFOUND, "no custodian named '%s'",
 				  name);
-	if (v->cat.ncust == 1)
+	if (catalog_custodians_active(&v->cat) == 1)
 		return vault_fail(v, VAULT_E_LASTSLOT,
 				  "refusing to remove the last custodian");
 	return commit_record(v, "custodian-remove",

@@ -73,11 +73,12 @@ typedef struct {
 	vault_custodian pub; /* name and vkey point into ver / vkey below */
 	char vkey[NOTE_VKEY_BYTES];
 	note_verifier ver;
+	uint64_t removed;    /* log index of its removal; UINT64_MAX: active */
 } custodian_entry;
 
 typedef struct {
 	vault_item **items; /* individually allocated: pointers stay valid */
-	custodian_entry *cust; /* registered custodians */
+	custodian_entry *cust; /* every custodian ever registered, in order */
 	size_t ncust, capcust;
 	size_t n, cap;
 	size_t committed;   /* items present at the last commit */
@@ -97,6 +98,7 @@ struct vault {
 	int lockfd;
 	bool writable;
 	bool unlocked;
+	bool manual_commit; /* vault_set_autocommit(v, 0) */
 	unsigned char id[16];
 	char id_hex[33];
 	vault_keys *keys;
@@ -232,16 +234,25 @@ void log_problem(vault_log *l, const char *fmt, ...)
 /* Read committed record `index` back from log/records, checked against
  * its leaf: the signed note, malloc'd and NUL-terminated. */
 vault_err log_read_record(vault *v, uint64_t index, char **out, size_t *len);
+/* The same on an open log/records fd, safe from several threads (it
+ * touches no handle state); -1 with *why. */
+int log_read_record_fd(const vault *v, int fd, uint64_t index, char **out,
+		       size_t *len, const char **why);
 /* Stage a record of `kind` with the given JSON fields (stolen). */
 vault_err log_stage_json(vault *v, const char *kind, void *json_fields);
 
 /* --- Catalogue (catalog.c) ------------------------------------------------ */
-/* Apply a record's body (one JSON line) to the catalogue and the custodian
- * registry; `signer` is the custodian whose signature was verified. */
+/* Apply a record's body (one JSON line, or parsed) to the catalogue and
+ * the custodian registry.  The body's actor must be a custodian registered
+ * before it (the init record registers its own actor); that the actor
+ * really signed it is checked by custody_verify_signatures(). */
 vault_err catalog_apply(vault *v, const char *body, size_t len,
-			uint64_t index, const char *signer);
+			uint64_t index);
+vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index);
+/* The active custodian of that name, or NULL. */
 const custodian_entry *catalog_custodian(const vault_catalog *c,
 					 const char *name);
+size_t catalog_custodians_active(const vault_catalog *c);
 vault_item *catalog_lookup(const vault_catalog *c, const char id[65]);
 void catalog_truncate(vault_catalog *c, size_t n);
 void catalog_release(vault_catalog *c);
@@ -257,12 +268,17 @@ vault_err custody_log_key(vault *v);
 /* Sign a record body as the handle's actor: the signed note, malloc'd. */
 vault_err custody_sign(vault *v, const char *body, size_t len, char **note,
 		       size_t *notelen);
-/* Verify record `index` (a signed note) against the custodians registered
- * before it (index 0: the creator named in the init record itself) and
- * return its body and signer, pointing into `note`. */
-vault_err custody_open(vault *v, const char *note, size_t len, uint64_t index,
-		       const char **body, size_t *bodylen, char *signer,
-		       size_t signersize);
+/* The body of a record (the signed note's text), unverified, pointing
+ * into `note`; -1 if it is not a signed note. */
+int custody_body(const char *note, size_t len, const char **body,
+		 size_t *bodylen);
+/* Check every committed record's signature against the custodians
+ * registered at its time, on both cores; each bad record is reported
+ * through fn ("log/records", detail).  Returns the number of bad ones. */
+size_t custody_verify_signatures(vault *v,
+				 void (*fn)(void *ctx, const char *file,
+					    const char *detail),
+				 void *ctx);
 /* Write the signed checkpoint of the staged tree before the commit. */
 vault_err custody_checkpoint_write(vault *v, uint64_t size,
 				   const unsigned char root[32]);

@@ -261,7 +261,8 @@ static int load_leaves(vault *v, uint64_t size)
 /* Decrypt entry `index` (ciphertext ct of len bytes under nonce) into pt
  * (len bytes) and strip its padding: the record is pt[0..*rlen), followed
  * by a NUL.  0, or -1 with *why set. */
-static int open_entry(vault *v, uint64_t index, const unsigned char *nonce,
+static int open_entry(const vault *v, uint64_t index,
+		      const unsigned char *nonce,
 		      const unsigned char *ct, uint32_t len, unsigned char *pt,
 		      size_t *rlen, const char **why)
 {
@@ -285,14 +286,15 @@ static int open_entry(vault *v, uint64_t index, const unsigned char *nonce,
 	return 0;
 }
 
-/* Check one decrypted record: its leaf, its signature by a custodian
- * registered before it, its body; then replay it into the catalogue. */
+/* Check one decrypted record's leaf and replay its body into the
+ * catalogue.  Signatures are checked by verify, on both cores
+ * (custody_verify_signatures): the records are authenticated by the
+ * vault's key already, and opening a vault must stay fast. */
 static void replay_record(vault *v, uint64_t i, const char *rec, size_t len)
 {
 	unsigned char leaf[32];
 	const char *body;
 	size_t bodylen;
-	char signer[NOTE_NAME_MAX + 1] = "";
 
 	merkle_leaf_hash((const unsigned char *)rec, len, leaf);
 	if (memcmp(leaf, v->log.leaves[i], 32) != 0)
@@ -300,13 +302,13 @@ static void replay_record(vault *v, uint64_t i, const char *rec, size_t len)
 			    "log/leaves: leaf %" PRIu64
 			    " does not match the hash of record %" PRIu64,
 			    i, i);
-	if (custody_open(v, rec, len, i, &body, &bodylen, signer,
-			 sizeof signer) != VAULT_OK) {
-		log_problem(&v->log, "log/records: record %" PRIu64 ": %s", i,
-			    v->err);
+	if (custody_body(rec, len, &body, &bodylen) < 0) {
+		log_problem(&v->log, "log/records: record %" PRIu64
+				     " is not a signed note",
+			    i);
 		return;
 	}
-	if (catalog_apply(v, body, bodylen, i, signer) != VAULT_OK)
+	if (catalog_apply(v, body, bodylen, i) != VAULT_OK)
 		log_problem(&v->log, "log/records: record %" PRIu64
 				     " is not a valid record: %s",
 			    i, v->err);
@@ -385,63 +387,69 @@ static void load_records(vault *v, uint64_t size, uint64_t bytes)
 	close(fd);
 }
 
-vault_err log_read_record(vault *v, uint64_t index, char **out, size_t *len)
+int log_read_record_fd(const vault *v, int fd, uint64_t index, char **out,
+		       size_t *len, const char **why)
 {
 	unsigned char head[ENTRY_HEAD], leaf[32], *ct = NULL, *pt = NULL;
-	vault_err e = VAULT_OK;
-	const char *why;
 	size_t rlen;
-	int fd;
+	int rc = -1;
 
-	if (index >= v->log.size + v->log.pend_count || index >= v->log.size)
-		return vault_fail(v, VAULT_E_NOTFOUND, "no record %" PRIu64, index);
-	fd = openat(v->dirfd, "log/records", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vault_fail_errno(v, errno, "cannot open '%s/log/records'",
-					v->dir);
+	if (index >= v->log.size) {
+		*why = "is not in the committed log";
+		return -1;
+	}
 	if (pread(fd, head, ENTRY_HEAD, (off_t)v->log.offsets[index]) !=
 	    ENTRY_HEAD) {
-		e = vault_fail(v, VAULT_E_CORRUPT, "log/records: record %" PRIu64
-						   " is cut short", index);
-		goto out;
+		*why = "is cut short";
+		return -1;
 	}
 	uint32_t clen = util_get_le32(head);
 	if (clen < crypto_aead_xchacha20poly1305_ietf_ABYTES + 1 ||
 	    clen > RECORD_MAX) {
-		e = vault_fail(v, VAULT_E_CORRUPT, "log/records: record %" PRIu64
-						   " has an impossible length",
-			       index);
-		goto out;
+		*why = "has an impossible length";
+		return -1;
 	}
 	ct = malloc(clen);
 	pt = malloc((size_t)clen + 1);
 	if (!ct || !pt) {
-		e = vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		*why = "cannot be read: out of memory";
 		goto out;
 	}
 	if (pread(fd, ct, clen, (off_t)(v->log.offsets[index] + ENTRY_HEAD)) !=
-		    (ssize_t)clen ||
-	    open_entry(v, index, head + 4, ct, clen, pt, &rlen, &why) < 0) {
-		e = vault_fail(v, VAULT_E_CORRUPT,
-			       "log/records: record %" PRIu64 " is damaged", index);
+	    (ssize_t)clen) {
+		*why = "is cut short";
 		goto out;
 	}
+	if (open_entry(v, index, head + 4, ct, clen, pt, &rlen, why) < 0)
+		goto out;
 	merkle_leaf_hash(pt, rlen, leaf);
 	if (memcmp(leaf, v->log.leaves[index], 32) != 0) {
-		e = vault_fail(v, VAULT_E_CORRUPT,
-			       "log/records: record %" PRIu64
-			       " does not match its leaf",
-			       index);
+		*why = "does not match its leaf";
 		goto out;
 	}
 	*out = (char *)pt;
 	*len = rlen;
 	pt = NULL;
+	rc = 0;
 out:
-	close(fd);
 	free(ct);
 	free(pt);
-	return e;
+	return rc;
+}
+
+vault_err log_read_record(vault *v, uint64_t index, char **out, size_t *len)
+{
+	const char *why;
+	int fd = openat(v->dirfd, "log/records", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vault_fail_errno(v, errno, "cannot open '%s/log/records'",
+					v->dir);
+	int rc = log_read_record_fd(v, fd, index, out, len, &why);
+	close(fd);
+	if (rc < 0)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "log/records: record %" PRIu64 " %s", index, why);
+	return VAULT_OK;
 }
 
 vault_err log_load(vault *v)
@@ -561,6 +569,11 @@ vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
 	json_object_set_new(rec, "kind", json_string(kind));
 	json_object_set_new(rec, "time", json_string(now));
 	json_object_set_new(rec, "nonce", json_string(hexnonce));
+	if (!v->actor) {
+		json_decref(fields);
+		json_decref(rec);
+		return custody_sign(v, NULL, 0, NULL, NULL); /* says why */
+	}
 	if (v->actor)
 		json_object_set_new(rec, "actor",
 				    json_string(vault_identity_name(v->actor)));
@@ -569,13 +582,15 @@ vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
 	json_decref(fields);
 	char *text = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII |
 					     JSON_PRESERVE_ORDER);
-	json_decref(rec);
-	if (!text)
+	if (!text) {
+		json_decref(rec);
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	}
 	size_t len = strlen(text);
 	char *line = malloc(len + 2);
 	if (!line) {
 		free(text);
+		json_decref(rec);
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
 	}
 	memcpy(line, text, len);
@@ -590,9 +605,8 @@ vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
 	if (e == VAULT_OK)
 		e = log_stage(v, note, notelen);
 	if (e == VAULT_OK)
-		e = catalog_apply(v, line, len + 1,
-				  v->log.size + v->log.pend_count - 1,
-				  vault_identity_name(v->actor));
+		e = catalog_apply_json(v, rec, v->log.size + v->log.pend_count - 1);
+	json_decref(rec);
 	sodium_memzero(line, len + 1);
 	free(line);
 	if (note) {

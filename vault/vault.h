@@ -227,6 +227,12 @@ vault_err vault_ingest_file(vault *v, const char *path,
  * was at the previous commit. */
 vault_err vault_commit(vault *v);
 
+/* By default every action that writes a record (note, access, custodian
+ * changes...) commits at once.  With autocommit off they are only staged,
+ * and the caller commits them together with vault_commit(): how a batch
+ * of many records costs one commit.  Ingest always waits for a commit. */
+void vault_set_autocommit(vault *v, int on);
+
 /* Number of staged, uncommitted records. */
 size_t vault_pending(const vault *v);
 

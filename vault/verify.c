@@ -171,6 +171,8 @@ vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 	}
 	if ((e = keyslot_check_all(v, slot_damaged, &c)) != VAULT_OK)
 		return e;
+	if (v->log.nproblems == 0)
+		custody_verify_signatures(v, log_damaged, &c);
 	verify_checkpoints(&c, (const unsigned char (*)[32])v->log.leaves,
 			   v->log.size, v->log.size);
 	size_t count = n ? n : v->cat.n;
