@@ -194,9 +194,8 @@ static int hash_eq(const unsigned char a[32], const unsigned char b[32])
 
 /* RFC 9162 2.1.3.2. */
 int merkle_inclusion_verify(const unsigned char leaf_hash[32], uint64_t index,
-			    uint64_t size,
-			    const unsigned char (*proof)[32], size_t count,
-			    const unsigned char root[32])
+			    uint64_t size, const unsigned char (*proof)[32],
+			    size_t count, const unsigned char root[32])
 {
 	unsigned char r[32];
 	uint64_t fn = index, sn;
@@ -279,5 +278,5 @@ int merkle_consistency_verify(uint64_t old_size, uint64_t new_size,
 		sn >>= 1;
 	}
 	return sn == 0 && hash_eq(fr, old_root) && hash_eq(sr, new_root) ? 0
-									     : -1;
+									 : -1;
 }

@@ -47,8 +47,8 @@ typedef struct merkle_frontier {
 void merkle_frontier_init(merkle_frontier *f);
 /* Append one leaf hash; -1 (and no change) if the tree is full
  * (2^64 - 1 leaves). */
-int merkle_frontier_append(merkle_frontier *f, const unsigned char leaf[32])
-	MERKLE_MUST_CHECK;
+int merkle_frontier_append(merkle_frontier *f,
+			   const unsigned char leaf[32]) MERKLE_MUST_CHECK;
 /* The root of the tree the frontier stands for: merkle_root() of the
  * same leaves. */
 void merkle_frontier_root(const merkle_frontier *f, unsigned char out[32]);
@@ -66,8 +66,8 @@ int merkle_inclusion_proof(const unsigned char (*leaves)[32], uint64_t n,
  * including index >= size, a proof of the wrong length, or a count above
  * MERKLE_MAX_PROOF. */
 int merkle_inclusion_verify(const unsigned char leaf_hash[32], uint64_t index,
-			    uint64_t size,
-			    const unsigned char (*proof)[32], size_t count,
+			    uint64_t size, const unsigned char (*proof)[32],
+			    size_t count,
 			    const unsigned char root[32]) MERKLE_MUST_CHECK;
 
 /* --- Consistency proofs (RFC 9162 2.1.4) -----------------------------------
@@ -87,7 +87,7 @@ int merkle_consistency_proof(const unsigned char (*leaves)[32],
 int merkle_consistency_verify(uint64_t old_size, uint64_t new_size,
 			      const unsigned char old_root[32],
 			      const unsigned char new_root[32],
-			      const unsigned char (*proof)[32], size_t count)
-	MERKLE_MUST_CHECK;
+			      const unsigned char (*proof)[32],
+			      size_t count) MERKLE_MUST_CHECK;
 
 #endif

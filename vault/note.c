@@ -74,9 +74,20 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 static bool is_space(uint32_t c)
 {
 	switch (c) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-	case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029:
-	case 0x202f: case 0x205f: case 0x3000:
+	case '\t':
+	case '\n':
+	case '\v':
+	case '\f':
+	case '\r':
+	case ' ':
+	case 0x85:
+	case 0xa0:
+	case 0x1680:
+	case 0x2028:
+	case 0x2029:
+	case 0x202f:
+	case 0x205f:
+	case 0x3000:
 		return true;
 	default:
 		return c >= 0x2000 && c <= 0x200a;
@@ -318,8 +329,8 @@ note_signer *note_signer_parse(const char *skey, size_t len)
 	if (len < sizeof prefix - 1 ||
 	    memcmp(skey, prefix, sizeof prefix - 1) != 0)
 		return NULL;
-	if (split_key(skey + sizeof prefix - 1, len - (sizeof prefix - 1),
-		      name, &id, raw) == 0) {
+	if (split_key(skey + sizeof prefix - 1, len - (sizeof prefix - 1), name,
+		      &id, raw) == 0) {
 		s = note_signer_new(name, raw[0], raw + 1);
 		if (s && s->pub.id != id) {
 			note_signer_free(s);
@@ -390,7 +401,8 @@ int note_sign_line(const note_signer *s, const char *text, size_t len,
 	if (s->pub.type == NOTE_TYPE_COSIG) {
 		note_checkpoint cp;
 		size_t mlen;
-		if (timestamp > INT64_MAX || note_checkpoint_parse(&cp, text, len) < 0)
+		if (timestamp > INT64_MAX ||
+		    note_checkpoint_parse(&cp, text, len) < 0)
 			return -1;
 		unsigned char *m = cosig_message(text, len, timestamp, &mlen);
 		if (!m)
@@ -400,8 +412,8 @@ int note_sign_line(const note_signer *s, const char *text, size_t len,
 		free(m);
 		bloblen = 4 + COSIG_SIG_BYTES;
 	} else {
-		crypto_sign_detached(blob + 4, NULL, (const unsigned char *)text,
-				     len, s->sk);
+		crypto_sign_detached(blob + 4, NULL,
+				     (const unsigned char *)text, len, s->sk);
 		bloblen = 4 + ED25519_SIG_BYTES;
 	}
 	sodium_bin2base64(b64, sizeof b64, blob, bloblen,
@@ -451,7 +463,8 @@ static int parse_sig_line(const char *line, size_t len, note_sig *sig,
 	if (!raw)
 		raw = buf;
 	if (b64_decode(raw, NOTE_SIG_LINE_MAX, sp + 1, (size_t)(end - sp - 1),
-		       &n) < 0 || n < 5)
+		       &n) < 0 ||
+	    n < 5)
 		return -1;
 	memset(sig, 0, sizeof *sig);
 	sig->name = name;
@@ -497,7 +510,8 @@ static note_err parse(const char *msg, size_t len, note_parsed *p)
 			return NOTE_E_MALFORMED;
 		for (size_t i = 0; i < p->nsigs && !dup; i++)
 			dup = p->sigs[i].line_len == sig.line_len &&
-			      memcmp(p->sigs[i].line, sig.line, sig.line_len) == 0;
+			      memcmp(p->sigs[i].line, sig.line, sig.line_len) ==
+				      0;
 		if (!dup)
 			p->sigs[p->nsigs++] = sig;
 		s = nl + 1;
@@ -531,9 +545,10 @@ static bool sig_verifies(const note_verifier *k, const note_parsed *p,
 {
 	if (k->type == NOTE_TYPE_ED25519) {
 		return rawlen == 4 + ED25519_SIG_BYTES &&
-		       crypto_sign_verify_detached(
-			       raw + 4, (const unsigned char *)p->text,
-			       p->text_len, k->key) == 0;
+		       crypto_sign_verify_detached(raw + 4,
+						   (const unsigned char *)
+							   p->text,
+						   p->text_len, k->key) == 0;
 	}
 	if (k->type != NOTE_TYPE_COSIG || rawlen != 4 + COSIG_SIG_BYTES)
 		return false;
@@ -571,7 +586,8 @@ note_err note_open(const char *msg, size_t len, const note_verifier *known,
 		}
 		if (k < 0)
 			continue;
-		if (parse_sig_line(sig->line, sig->line_len, sig, buf, &n) < 0 ||
+		if (parse_sig_line(sig->line, sig->line_len, sig, buf, &n) <
+			    0 ||
 		    !sig_verifies(&known[k], p, buf, n, &sig->timestamp)) {
 			p->bad = i;
 			e = NOTE_E_BADSIG;
@@ -678,8 +694,8 @@ static bool ext_valid(const char *ext, size_t len)
 	return true;
 }
 
-int note_checkpoint_format(const note_checkpoint *c, char *out,
-			   size_t outsize, size_t *outlen)
+int note_checkpoint_format(const note_checkpoint *c, char *out, size_t outsize,
+			   size_t *outlen)
 {
 	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 	size_t olen = strnlen(c->origin, sizeof c->origin);

@@ -35,20 +35,20 @@
 #define NOTE_TYPE_ED25519 0x01 /* signed-note Ed25519 */
 #define NOTE_TYPE_COSIG 0x04   /* tlog-cosignature cosignature/v1 */
 
-#define NOTE_NAME_MAX 255          /* bytes in a key name or an origin */
-#define NOTE_MAX_BYTES (1u << 20)  /* bound on a whole note */
-#define NOTE_MAX_SIGS 100          /* signature lines in a note */
-#define NOTE_SIG_LINE_MAX 8192     /* bytes in one signature line */
+#define NOTE_NAME_MAX 255	  /* bytes in a key name or an origin */
+#define NOTE_MAX_BYTES (1u << 20) /* bound on a whole note */
+#define NOTE_MAX_SIGS 100	  /* signature lines in a note */
+#define NOTE_SIG_LINE_MAX 8192	  /* bytes in one signature line */
 /* Buffer sizes for the strings this module writes, NUL included. */
-#define NOTE_VKEY_BYTES 320  /* name+hex8+base64(33 bytes) */
-#define NOTE_SKEY_BYTES 336  /* PRIVATE+KEY+name+hex8+base64(33 bytes) */
-#define NOTE_LINE_BYTES 384  /* "— name base64(4+8+64 bytes)\n" */
+#define NOTE_VKEY_BYTES 320 /* name+hex8+base64(33 bytes) */
+#define NOTE_SKEY_BYTES 336 /* PRIVATE+KEY+name+hex8+base64(33 bytes) */
+#define NOTE_LINE_BYTES 384 /* "— name base64(4+8+64 bytes)\n" */
 
 /* A public key that may have signed a note. */
 typedef struct {
 	char name[NOTE_NAME_MAX + 1];
 	unsigned char type; /* NOTE_TYPE_ED25519 or NOTE_TYPE_COSIG */
-	uint32_t id;        /* key id */
+	uint32_t id;	    /* key id */
 	unsigned char key[32];
 } note_verifier;
 
@@ -66,8 +66,8 @@ int note_verifier_init(note_verifier *v, const char *name, unsigned char type,
 /* Parse a verifier key "name+hex8+base64(type || key)" (len bytes, no
  * newline): the key id must be 8 hex digits and match the key, the type
  * 0x01 or 0x04, the key 32 bytes, the base64 canonical. */
-int note_vkey_parse(note_verifier *v, const char *vkey, size_t len)
-	NOTE_MUST_CHECK;
+int note_vkey_parse(note_verifier *v, const char *vkey,
+		    size_t len) NOTE_MUST_CHECK;
 /* Write the verifier key string of v (lowercase hex) to out. */
 int note_vkey_format(const note_verifier *v, char out[NOTE_VKEY_BYTES]);
 
@@ -109,16 +109,17 @@ int note_sign(const note_signer *s, const char *text, size_t len,
  * how a cosignature or a countersignature is attached.  The line is
  * checked for syntax only; note_open() verifies.  malloc'd result. */
 int note_add_signature(const char *msg, size_t len, const char *line,
-		       size_t linelen, char **out, size_t *outlen)
-	NOTE_MUST_CHECK;
+		       size_t linelen, char **out,
+		       size_t *outlen) NOTE_MUST_CHECK;
 
 /* --- Opening ---------------------------------------------------------------- */
 typedef enum {
 	NOTE_OK = 0,
-	NOTE_E_MALFORMED = -1,  /* not a note, or over a bound */
-	NOTE_E_UNVERIFIED = -2, /* well formed, but no signature by a known key */
-	NOTE_E_BADSIG = -3,     /* a known key's signature does not verify */
-	NOTE_E_AMBIGUOUS = -4,  /* two different known keys share name and id */
+	NOTE_E_MALFORMED = -1, /* not a note, or over a bound */
+	NOTE_E_UNVERIFIED =
+		-2,	    /* well formed, but no signature by a known key */
+	NOTE_E_BADSIG = -3, /* a known key's signature does not verify */
+	NOTE_E_AMBIGUOUS = -4, /* two different known keys share name and id */
 	NOTE_E_NOMEM = -5,
 } note_err;
 
@@ -128,17 +129,17 @@ typedef struct {
 	uint32_t id;
 	const char *line; /* the whole line without its newline */
 	size_t line_len;
-	int key;            /* index in `known` of the key, -1 if unknown */
+	int key;	    /* index in `known` of the key, -1 if unknown */
 	uint64_t timestamp; /* NOTE_TYPE_COSIG signatures: the time signed */
 } note_sig;
 
 typedef struct {
 	const char *text; /* into the message: the text, final "\n" included */
 	size_t text_len;
-	size_t nsigs;     /* distinct signature lines, in order */
+	size_t nsigs; /* distinct signature lines, in order */
 	note_sig sigs[NOTE_MAX_SIGS];
 	size_t nverified; /* of which by a known key (all verified) */
-	size_t bad;       /* NOTE_E_BADSIG: the index of the failing line */
+	size_t bad;	  /* NOTE_E_BADSIG: the index of the failing line */
 } note_parsed;
 
 /* Parse msg (len bytes) and verify every signature line whose name and
@@ -165,13 +166,13 @@ typedef struct {
  * (outsize bytes, NUL-terminated), its length in *outlen.  The origin must
  * be a valid key name (no spaces, no '+'); ext, if any, non-empty lines
  * each ending in "\n". */
-int note_checkpoint_format(const note_checkpoint *c, char *out,
-			   size_t outsize, size_t *outlen) NOTE_MUST_CHECK;
+int note_checkpoint_format(const note_checkpoint *c, char *out, size_t outsize,
+			   size_t *outlen) NOTE_MUST_CHECK;
 /* Parse a checkpoint text (a note's text, len bytes, ending in "\n"):
  * a non-empty origin line, a decimal size without leading zeros that
  * fits 64 bits, the canonical base64 of exactly 32 bytes, then optional
  * non-empty extension lines. */
-int note_checkpoint_parse(note_checkpoint *c, const char *text, size_t len)
-	NOTE_MUST_CHECK;
+int note_checkpoint_parse(note_checkpoint *c, const char *text,
+			  size_t len) NOTE_MUST_CHECK;
 
 #endif
