@@ -74,7 +74,15 @@ int cmd_passphrase(int argc, char **argv, cli_global *g)
 	}
 	vault_open_opts o = VAULT_OPEN_OPTS_INIT;
 	o.flags = VAULT_OPEN_WRITE | (g->no_wait ? VAULT_OPEN_NOWAIT : 0);
+	/* The change is recorded in the log, signed by the custodian. */
+	if (!cli_identity(g)) {
+		cli_passphrase_free(cur);
+		cli_passphrase_free(newp);
+		return EXIT_ERROR;
+	}
 	vault *v = vault_new();
+	if (v)
+		vault_set_identity(v, g->identity);
 	vault_err e = v ? vault_open(v, g->vault_dir, &o) : VAULT_E_NOMEM;
 	if (e == VAULT_OK)
 		e = vault_unlock(v, cur, curlen);

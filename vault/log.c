@@ -574,6 +574,22 @@ vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
 		json_decref(rec);
 		return custody_sign(v, NULL, 0, NULL, NULL); /* says why */
 	}
+	/* Refuse at once what verify would flag: a key that is not the one
+	 * registered under its name. */
+	const custodian_entry *ce =
+		catalog_custodian(&v->cat, vault_identity_name(v->actor));
+	if (strcmp(kind, "init") != 0 &&
+	    (!ce || strcmp(ce->vkey, vault_identity_vkey(v->actor)) != 0)) {
+		json_decref(fields);
+		json_decref(rec);
+		return vault_fail(v, VAULT_E_STATE,
+				  ce ? "key %s is not the registered key of "
+				       "custodian '%s'"
+				     : "key %s: '%s' is not a registered "
+				       "custodian of this vault",
+				  vault_identity_vkey(v->actor),
+				  vault_identity_name(v->actor));
+	}
 	if (v->actor)
 		json_object_set_new(rec, "actor",
 				    json_string(vault_identity_name(v->actor)));

@@ -34,11 +34,13 @@ unreadable_check() {
 	printf 'secret\n' >"$dir/src/unreadable.txt"
 	printf 'inside a locked folder\n' >"$dir/src/locked/inside.txt"
 	printf 'readable too\n' >"$dir/src/z-last.txt"
+	# the custodian key must be readable by whoever runs evault here
+	"$EVAULT" key new tester --kdf interactive -o "$dir/tester.key" >/dev/null 2>&1
 	[ -z "$asu" ] || chown -R 65534:65534 "$dir"
 	chmod 000 "$dir/src/unreadable.txt" "$dir/src/locked"
-	run $asu "$EVAULT" --vault "$dir/vault" --passphrase-file "$pf" init --kdf interactive
+	run $asu "$EVAULT" --vault "$dir/vault" --passphrase-file "$pf" --key "$dir/tester.key" init --kdf interactive
 	expect_rc 0 "init of the vault for the unreadable-file check failed"
-	run $asu "$EVAULT" --vault "$dir/vault" --passphrase-file "$pf" ingest "$dir/src"
+	run $asu "$EVAULT" --vault "$dir/vault" --passphrase-file "$pf" --key "$dir/tester.key" ingest "$dir/src"
 	expect_rc 2 "ingest with an unreadable file did not exit 2"
 	expect_err "$dir/src/unreadable.txt" "the error does not name the unreadable file"
 	expect_err "$dir/src/locked" "the error does not name the folder that cannot be read"
