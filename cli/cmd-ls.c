@@ -28,6 +28,10 @@ json_t *cli_item_json(const vault_item *it)
 	json_object_set_new(o, "note", it->note ? json_string(it->note) : json_null());
 	json_object_set_new(o, "receipts", json_integer(it->receipts));
 	json_object_set_new(o, "record", json_integer((json_int_t)it->record));
+	json_object_set_new(o, "custodian",
+			    it->holder ? json_string(it->holder) : json_null());
+	json_object_set_new(o, "pending_transfer_to",
+			    it->pending_to ? json_string(it->pending_to) : json_null());
 	return o;
 }
 

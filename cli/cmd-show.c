@@ -70,6 +70,10 @@ int cmd_show(int argc, char **argv, cli_global *g)
 			printf("source    %s\n", it->source);
 		if (it->note)
 			printf("note      %s\n", it->note);
+		if (it->holder)
+			printf("custodian %s%s%s\n", it->holder,
+			       it->pending_to ? ", transfer pending to " : "",
+			       it->pending_to ? it->pending_to : "");
 		if (it->receipts > 1)
 			printf("received  %u times (same bytes)\n", it->receipts);
 	}

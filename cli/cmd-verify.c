@@ -186,13 +186,20 @@ int cmd_verify(int argc, char **argv, cli_global *g)
 			json_object_set_new(doc, "bytes",
 					    json_integer((json_int_t)sum.bytes));
 			json_object_set_new(doc, "log_size",
-					    json_integer((json_int_t)vault_log_size(v)));
+					    json_integer((json_int_t)(a.public
+						? sum.log_checked : vault_log_size(v))));
 			json_object_set_new(doc, "seconds", json_real(el));
 			json_object_set_new(doc, "problems", json_incref(out.problems));
 			json_object_set_new(doc, "notes", json_incref(out.notes));
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			putchar('\n');
 			json_decref(doc);
+		} else if (a.public) {
+			printf("%s: %llu log records match their signed checkpoints "
+			       "(%llu log problems)\n",
+			       bad ? "DAMAGE FOUND" : "ok",
+			       (unsigned long long)sum.log_checked,
+			       (unsigned long long)sum.log_problems);
 		} else {
 			char size[32];
 			cli_human_size(size, sizeof size, sum.bytes);

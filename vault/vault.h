@@ -295,6 +295,8 @@ typedef struct {
 	uint64_t log_problems;
 	uint64_t unreferenced;
 	uint64_t bytes;          /* original bytes authenticated and hashed */
+	uint64_t log_checked;    /* records covered by the latest valid
+				  * checkpoint */
 } vault_verify_summary;
 
 /* Check the log (every record authenticates, leaf hashes and the Merkle

@@ -131,6 +131,7 @@ static void verify_checkpoints(verify_ctx *c, const unsigned char (*leaves)[32],
 	uint64_t latest = 0;
 	char msg[256];
 	custody_check_checkpoints(v, leaves, nleaves, &latest, log_damaged, c);
+	c->sum->log_checked = latest;
 	if (committed && latest != committed) {
 		snprintf(msg, sizeof msg,
 			 "the latest valid checkpoint is for %" PRIu64
