@@ -137,6 +137,12 @@ int cli_getopt(int argc, char **argv, cli_global *g,
 	       const struct option *extra, const char *help,
 	       int (*on_opt)(void *ctx, int opt, const char *arg), void *ctx);
 
+/* on_opt for commands whose only own option is --json (a bool *ctx). */
+int cli_json_opt(void *ctx, int opt, const char *arg);
+/* on_opt for --kdf COST (a vault_kdf *ctx). */
+int cli_kdf_opt(void *ctx, int opt, const char *arg);
+#define CLI_JSON_OPTION {"json", no_argument, NULL, 'j'}
+
 /* Print a usage line and the option summary of a subcommand. */
 void cli_usage(const char *text);
 

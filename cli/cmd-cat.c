@@ -33,23 +33,10 @@ static int to_stdout(void *ctx, const void *buf, size_t n)
 
 int cmd_cat(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		fputs(help, stderr);
-		return EXIT_ERROR;
-	}
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, NULL, help, NULL, NULL);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind + 1 != argc) {
 		cli_error("cat takes exactly one ID");
 		return EXIT_ERROR;

@@ -15,23 +15,11 @@ static const char help[] =
 	"       evault custodian remove NAME\n\n"
 	"VKEY is the custodian's public key as 'evault key show' prints it.\n";
 
-static int json_opt(void *ctx, int opt, const char *arg)
-{
-	(void)arg;
-	if (opt != 'j')
-		return -1;
-	*(bool *)ctx = true;
-	return 0;
-}
-
 int cmd_custodian(int argc, char **argv, cli_global *g)
 {
-	static const struct option extra[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
+	static const struct option extra[] = {CLI_JSON_OPTION, {NULL, 0, NULL, 0}};
 	bool json = false;
-	int code = EXIT_OK, rc = cli_getopt(argc, argv, g, extra, help, json_opt,
+	int code = EXIT_OK, rc = cli_getopt(argc, argv, g, extra, help, cli_json_opt,
 					    &json);
 	if (rc)
 		return rc > 0 ? EXIT_OK : EXIT_ERROR;

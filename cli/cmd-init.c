@@ -16,31 +16,15 @@ static const char help[] =
 
 int cmd_init(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
+	static const struct option extra[] = {
 		{"kdf", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	vault_kdf kdf = VAULT_KDF_MODERATE;
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'k' && vault_kdf_parse(optarg, &kdf) == 0)
-			continue;
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		if (opt == 'k')
-			cli_error("--kdf takes interactive, moderate or sensitive, "
-				  "not '%s'", optarg);
-		else
-			fputs(help, stderr);
-		return EXIT_ERROR;
-	}
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, extra, help, cli_kdf_opt, &kdf);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind < argc) {
 		cli_error("init takes no arguments (the vault is --vault DIR)");
 		return EXIT_ERROR;

@@ -34,7 +34,7 @@ static int key_opt(void *ctx, int opt, const char *arg)
 	switch (opt) {
 	case 'o': k->out = arg; return 0;
 	case 'w': k->witness = true; return 0;
-	case 'k': return vault_kdf_parse(arg, &k->kdf);
+	case 'k': return cli_kdf_opt(&k->kdf, opt, arg);
 	}
 	return -1;
 }

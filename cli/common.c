@@ -454,9 +454,11 @@ int cli_getopt(int argc, char **argv, cli_global *g,
 		all[n++] = global[i];
 	for (; extra && extra->name && n < 38; extra++) {
 		all[n++] = *extra;
-		/* -o is the one short option: the output file. */
+		/* The short options: -o FILE (output) and -f (force). */
 		if (extra->val == 'o')
 			strcat(shortopts, "o:");
+		if (extra->val == 'f')
+			strcat(shortopts, "f");
 	}
 	all[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	all[n] = (struct option){NULL, 0, NULL, 0};
@@ -473,4 +475,23 @@ int cli_getopt(int argc, char **argv, cli_global *g,
 		}
 	}
 	return 0;
+}
+
+int cli_json_opt(void *ctx, int opt, const char *arg)
+{
+	(void)arg;
+	if (opt != 'j')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cli_kdf_opt(void *ctx, int opt, const char *arg)
+{
+	if (opt != 'k')
+		return -1;
+	if (vault_kdf_parse(arg, ctx) == 0)
+		return 0;
+	cli_error("--kdf takes interactive, moderate or sensitive, not '%s'", arg);
+	return -1;
 }
