@@ -56,7 +56,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Exit code for a library error: 1 for verification failures (damaged
- * data, wrong passphrase), 2 for everything else. */
+ * data) and refusals (VAULT_E_DENIED), 2 for everything else (a wrong
+ * passphrase too: the check could not run). */
 int cli_exit_code(vault_err e);
 
 /* Handle the options every subcommand takes (--vault, --passphrase-file,
@@ -96,6 +97,8 @@ vault *cli_open_locked(cli_global *g, int *code);
  * --key-passphrase-file, EVAULT_KEY_PASSPHRASE or the terminal.  NULL with
  * the error printed. */
 vault_identity *cli_identity(cli_global *g);
+/* The path of the key cli_identity() would open, or NULL (*why says). */
+const char *cli_key_path(const cli_global *g, const char **why);
 /* Whether a custodian key is configured (without unlocking it). */
 bool cli_has_key(const cli_global *g);
 /* A key's passphrase: --key-passphrase-file, EVAULT_KEY_PASSPHRASE, or

@@ -15,12 +15,12 @@
 static const char checkpoint_help[] =
 	"usage: evault checkpoint [--json]\n"
 	"       evault checkpoint --vkey\n"
-	"       evault checkpoint add-cosignature FILE [--witness VKEY]\n\n"
+	"       evault checkpoint add-cosignature FILE --witness VKEY\n\n"
 	"Print the latest checkpoint of the custody log (C2SP tlog-checkpoint,\n"
 	"signed by the vault's log key, with witnesses' cosignatures), or the\n"
 	"log's verifier key.  add-cosignature attaches the cosignature line in\n"
-	"FILE (from 'evault witness cosign') to the latest checkpoint; with\n"
-	"--witness it is checked against that witness key first.\n";
+	"FILE (from 'evault witness cosign') to the checkpoint it signs, once\n"
+	"checked against the witness's verifier key (--witness VKEY).\n";
 static const char prove_help[] =
 	"usage: evault prove ID | --index N [--size M]\n\n"
 	"Print a C2SP tlog-proof that a record is in the log: extra = the record\n"
@@ -101,8 +101,7 @@ int cmd_checkpoint(int argc, char **argv, cli_global *g)
 		e = vault_checkpoint_add_cosignature(v, line, o.witness);
 		free(line);
 		if (e == VAULT_OK)
-			printf("cosignature attached to checkpoint %llu\n",
-			       (unsigned long long)vault_log_size(v));
+			printf("cosignature attached: %s\n", vault_errmsg(v));
 	} else if (o.vkey) {
 		char vkey[VAULT_VKEY_MAX];
 		e = vault_log_vkey(v, vkey, sizeof vkey);

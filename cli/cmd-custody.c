@@ -62,7 +62,7 @@ static int item_action(int argc, char **argv, cli_global *g, const char *help,
 		if (e != VAULT_OK) {
 			cli_error("cannot %s item %.16s: %s", verb, it->id,
 				  vault_errmsg(v));
-			code = e == VAULT_E_STATE ? EXIT_FAILED : cli_exit_code(e);
+			code = cli_exit_code(e);
 		} else {
 			printf("%s recorded for %.16s (log record %llu)\n", verb,
 			       it->id, (unsigned long long)vault_log_size(v) - 1);

@@ -107,21 +107,20 @@ int cmd_key(int argc, char **argv, cli_global *g)
 		return key_new(g, argv[optind + 1], &k);
 	if (strcmp(verb, "show") == 0 && optind + 2 >= argc) {
 		char vkey[VAULT_VKEY_MAX];
-		if (optind + 2 == argc) {
-			vault *v = vault_new();
-			vault_err e = vault_identity_vkey_of_file(
-				v, argv[optind + 1], vkey, sizeof vkey);
-			if (e != VAULT_OK)
-				cli_error("%s", vault_errmsg(v));
-			vault_free(v);
-			if (e != VAULT_OK)
-				return EXIT_ERROR;
-		} else {
-			vault_identity *id = cli_identity(g);
-			if (!id)
-				return EXIT_ERROR;
-			snprintf(vkey, sizeof vkey, "%s", vault_identity_vkey(id));
+		const char *why, *path = optind + 2 == argc ? argv[optind + 1]
+							     : cli_key_path(g, &why);
+		if (!path) {
+			cli_error("no key to show (%s): give FILE", why);
+			return EXIT_ERROR;
 		}
+		/* The public half needs no passphrase. */
+		vault *v = vault_new();
+		vault_err e = vault_identity_vkey_of_file(v, path, vkey, sizeof vkey);
+		if (e != VAULT_OK)
+			cli_error("%s", vault_errmsg(v));
+		vault_free(v);
+		if (e != VAULT_OK)
+			return EXIT_ERROR;
 		printf("%s\n", vkey);
 		return EXIT_OK;
 	}

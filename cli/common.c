@@ -53,6 +53,7 @@ int cli_exit_code(vault_err e)
 	case VAULT_OK:
 		return EXIT_OK;
 	case VAULT_E_CORRUPT:
+	case VAULT_E_DENIED:
 		return EXIT_FAILED;
 	default:
 		return EXIT_ERROR;
@@ -291,21 +292,29 @@ char *cli_key_passphrase(cli_global *g, const char *prompt, bool confirm,
 
 bool cli_has_key(const cli_global *g)
 {
-	const char *why, *env = getenv("EVAULT_KEY");
-	return g->identity || g->key_file || (env && *env) || only_key(&why);
+	const char *why;
+	return g->identity || cli_key_path(g, &why);
+}
+
+const char *cli_key_path(const cli_global *g, const char **why)
+{
+	const char *path = g->key_file;
+	*why = NULL;
+	if (!path)
+		path = getenv("EVAULT_KEY");
+	if (!path || !*path)
+		path = only_key(why);
+	return path;
 }
 
 vault_identity *cli_identity(cli_global *g)
 {
 	char *pass = NULL, prompt[4200], dir[4000];
 	size_t plen;
-	const char *path = g->key_file, *why = NULL;
+	const char *why;
 	if (g->identity)
 		return g->identity;
-	if (!path)
-		path = getenv("EVAULT_KEY");
-	if (!path || !*path)
-		path = only_key(&why);
+	const char *path = cli_key_path(g, &why);
 	if (!path) {
 		cli_key_dir(dir, sizeof dir);
 		cli_error("no custodian key (%s %s): every action is signed by the "

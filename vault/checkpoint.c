@@ -190,8 +190,8 @@ static int read_checkpoint(vault *v, uint64_t size, char **text, size_t *len,
 }
 
 int custody_check_checkpoints(vault *v, const unsigned char (*leaves)[32],
-			      uint64_t nleaves, uint64_t *latest,
-			      custody_problem_fn fn, void *ctx)
+			      uint64_t nleaves, uint64_t committed,
+			      uint64_t *latest, custody_problem_fn fn, void *ctx)
 {
 	uint64_t *sizes = NULL;
 	size_t n = 0;
@@ -206,6 +206,12 @@ int custody_check_checkpoints(vault *v, const unsigned char (*leaves)[32],
 		return 1;
 	}
 	merkle_frontier_init(&f);
+	/* One checkpoint beyond the committed size is what a commit
+	 * interrupted between checkpoint and state leaves; the next writer
+	 * removes it.  More than one is not. */
+	if (n > 0 && sizes[n - 1] > committed &&
+	    (n == 1 || sizes[n - 2] <= committed))
+		n--;
 	for (size_t i = 0; i < n; i++) {
 		note_checkpoint cp;
 		const char *why;
@@ -264,9 +270,17 @@ vault_err vault_checkpoint_get(vault *v, uint64_t size, char **out, size_t *len)
 				  "no checkpoint of size %" PRIu64
 				  ": the log has %" PRIu64 " records",
 				  size, v->log.size);
-	if (read_checkpoint(v, size, out, len, &cp, &why) < 0)
+	if (read_checkpoint(v, size, out, len, &cp, &why) < 0) {
+		if (size < v->log.size && strcmp(why, "missing") == 0)
+			return vault_fail(v, VAULT_E_NOTFOUND,
+					  "no checkpoint of size %" PRIu64
+					  ": checkpoints are made at each commit, "
+					  "and records committed together share one "
+					  "(see log/checkpoints/)",
+					  size);
 		return vault_fail(v, VAULT_E_CORRUPT,
 				  "log/checkpoints/%" PRIu64 ": %s", size, why);
+	}
 	return VAULT_OK;
 }
 
@@ -285,9 +299,35 @@ vault_err vault_log_vkey(vault *v, char *out, size_t n)
 	return VAULT_OK;
 }
 
+/* Whether `line` is a valid signature by `witness` on checkpoint text
+ * `cp`; the cosigned note in *out when it is. */
+static bool cosigned_by(vault *v, const char *cp, size_t len, const char *line,
+			const note_verifier *witness, char **out, size_t *outlen)
+{
+	note_verifier keys[2] = {v->log.vkey, *witness};
+	note_parsed *p = malloc(sizeof *p);
+	bool ok = false;
+	if (!p || note_add_signature(cp, len, line, strlen(line), out, outlen) != 0) {
+		free(p);
+		return false;
+	}
+	if (note_open(*out, *outlen, keys, 2, p) == NOTE_OK)
+		for (size_t i = 0; i < p->nsigs; i++)
+			ok |= p->sigs[i].key == 1;
+	free(p);
+	if (!ok) {
+		free(*out);
+		*out = NULL;
+	}
+	return ok;
+}
+
 vault_err vault_checkpoint_add_cosignature(vault *v, const char *line,
 					   const char *witness_vkey)
 {
+	note_verifier w;
+	uint64_t *sizes = NULL;
+	size_t n = 0;
 	char *cp = NULL, *next = NULL, rel[64];
 	size_t len, nlen;
 	vault_err e = need_unlocked(v);
@@ -295,44 +335,37 @@ vault_err vault_checkpoint_add_cosignature(vault *v, const char *line,
 		return e;
 	if (!v->writable)
 		return vault_fail(v, VAULT_E_STATE, "vault not open for writing");
-	if ((e = vault_checkpoint_latest(v, &cp, &len)) != VAULT_OK)
-		return e;
-	if (note_add_signature(cp, len, line, strlen(line), &next, &nlen) != 0) {
-		e = vault_fail(v, VAULT_E_INVALID,
-			       "not a signature line (\"— name base64\")");
-		goto out;
+	if (!witness_vkey ||
+	    note_vkey_parse(&w, witness_vkey, strlen(witness_vkey)) != 0)
+		return vault_fail(v, VAULT_E_INVALID,
+				  "a cosignature is attached only once checked: give "
+				  "the witness's verifier key (--witness VKEY)");
+	if (list_sizes(v, &sizes, &n, NULL, NULL) < 0)
+		return vault_fail(v, VAULT_E_IO, "cannot list '%s/log/checkpoints'",
+				  v->dir);
+	/* The checkpoint it signs: usually the latest, so look from there. */
+	for (size_t i = n; i-- > 0 && !next;) {
+		if (sizes[i] > v->log.size)
+			continue;
+		if (vault_checkpoint_get(v, sizes[i], &cp, &len) != VAULT_OK)
+			continue;
+		if (cosigned_by(v, cp, len, line, &w, &next, &nlen))
+			cp_path(sizes[i], rel, sizeof rel);
+		free(cp);
+		cp = NULL;
 	}
-	if (witness_vkey) {
-		note_verifier keys[2];
-		note_parsed *p = malloc(sizeof *p);
-		keys[0] = v->log.vkey;
-		if (note_vkey_parse(&keys[1], witness_vkey, strlen(witness_vkey))) {
-			free(p);
-			e = vault_fail(v, VAULT_E_INVALID, "bad witness key '%s'",
-				       witness_vkey);
-			goto out;
-		}
-		note_err ne = p ? note_open(next, nlen, keys, 2, p) : NOTE_E_NOMEM;
-		bool witnessed = false;
-		for (size_t i = 0; ne == NOTE_OK && i < p->nsigs; i++)
-			witnessed |= p->sigs[i].key == 1;
-		free(p);
-		if (!witnessed) {
-			e = vault_fail(v, VAULT_E_CORRUPT,
-				       "the cosignature by '%s' does not verify on "
-				       "checkpoint %" PRIu64,
-				       keys[1].name, v->log.size);
-			goto out;
-		}
-	}
-	cp_path(v->log.size, rel, sizeof rel);
+	free(sizes);
+	if (!next)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "the line is not a valid cosignature by '%s' of any "
+				  "checkpoint of this vault",
+				  w.name);
 	int rc = util_atomic_write(v->dirfd, rel, next, nlen);
-	if (rc < 0)
-		e = vault_fail_errno(v, rc, "cannot write '%s/%s'", v->dir, rel);
-out:
-	free(cp);
 	free(next);
-	return e;
+	if (rc < 0)
+		return vault_fail_errno(v, rc, "cannot write '%s/%s'", v->dir, rel);
+	snprintf(v->err, sizeof v->err, "%s", rel); /* where it went */
+	return VAULT_OK;
 }
 
 /* A growing text buffer for proofs. */

@@ -264,6 +264,20 @@ vault_err vault_custodian_remove(vault *v, const char *name)
 	if (catalog_custodians_active(&v->cat) == 1)
 		return vault_fail(v, VAULT_E_LASTSLOT,
 				  "refusing to remove the last custodian");
+	/* Custody must never be stranded with someone who can no longer act. */
+	for (size_t i = 0; i < v->cat.n; i++) {
+		const vault_item *it = v->cat.items[i];
+		if ((it->holder && !strcmp(it->holder, name)) ||
+		    (it->pending_to && !strcmp(it->pending_to, name)))
+			return vault_fail(v, VAULT_E_DENIED,
+					  "'%s' %s item %.16s: transfer it (or let "
+					  "the transfer be accepted) first",
+					  name,
+					  it->pending_to && !strcmp(it->pending_to, name)
+						  ? "has a pending transfer of"
+						  : "holds",
+					  it->id);
+	}
 	return commit_record(v, "custodian-remove",
 			     json_pack("{s:{s:s}}", "custodian", "name", name));
 }
@@ -297,7 +311,7 @@ vault_err vault_item_transfer(vault *v, const vault_item *item, const char *to)
 				  item->id, item->pending_to);
 	if (v->actor && item->holder &&
 	    strcmp(item->holder, vault_identity_name(v->actor)) != 0)
-		return vault_fail(v, VAULT_E_STATE,
+		return vault_fail(v, VAULT_E_DENIED,
 				  "item %.16s is held by '%s', not by '%s'",
 				  item->id, item->holder,
 				  vault_identity_name(v->actor));
@@ -316,7 +330,7 @@ vault_err vault_item_accept(vault *v, const vault_item *item)
 				  "no transfer of item %.16s awaits acceptance",
 				  item->id);
 	if (!v->actor || strcmp(item->pending_to, vault_identity_name(v->actor)))
-		return vault_fail(v, VAULT_E_STATE,
+		return vault_fail(v, VAULT_E_DENIED,
 				  "the transfer of item %.16s is to '%s': only that "
 				  "custodian's key can accept it",
 				  item->id, item->pending_to);
@@ -449,4 +463,25 @@ vault_err vault_record_at(vault *v, uint64_t index, vault_record *out)
 	}
 	json_decref(rec);
 	return VAULT_OK;
+}
+
+typedef struct {
+	vault_check_fn fn;
+	void *ctx;
+} check_forward;
+
+static void forward_problem(void *ctx, const char *file, const char *detail)
+{
+	check_forward *f = ctx;
+	vault_check c = {VAULT_CHECK_LOG_DAMAGED, NULL, file, detail};
+	if (f->fn)
+		f->fn(f->ctx, &c);
+}
+
+size_t vault_log_check_signatures(vault *v, vault_check_fn fn, void *ctx)
+{
+	check_forward f = {fn, ctx};
+	if (!v->unlocked)
+		return 0;
+	return custody_verify_signatures(v, forward_problem, &f);
 }

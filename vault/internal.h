@@ -291,8 +291,8 @@ void custody_checkpoint_cleanup(vault *v);
 typedef void (*custody_problem_fn)(void *ctx, const char *file,
 				   const char *detail);
 int custody_check_checkpoints(vault *v, const unsigned char (*leaves)[32],
-			      uint64_t nleaves, uint64_t *latest,
-			      custody_problem_fn fn, void *ctx);
+			      uint64_t nleaves, uint64_t committed,
+			      uint64_t *latest, custody_problem_fn fn, void *ctx);
 
 /* Check a checkpoint kept outside the vault against the leaves: NULL if
  * the log still contains it, else why not. */

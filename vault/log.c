@@ -582,7 +582,7 @@ vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
 	    (!ce || strcmp(ce->vkey, vault_identity_vkey(v->actor)) != 0)) {
 		json_decref(fields);
 		json_decref(rec);
-		return vault_fail(v, VAULT_E_STATE,
+		return vault_fail(v, VAULT_E_DENIED,
 				  ce ? "key %s is not the registered key of "
 				       "custodian '%s'"
 				     : "key %s: '%s' is not a registered "

@@ -50,6 +50,7 @@ const char *vault_strerror(vault_err err)
 	case VAULT_E_STATE: return "operation not allowed now";
 	case VAULT_E_LASTSLOT: return "last passphrase slot";
 	case VAULT_E_WRITE: return "output failed";
+	case VAULT_E_DENIED: return "not allowed";
 	}
 	return "unknown error";
 }
@@ -195,6 +196,12 @@ static vault_err read_vault_file(vault *v)
 	if (format == 0)
 		return vault_fail(v, VAULT_E_CORRUPT, "'%s/VAULT': bad format 0",
 				  v->dir);
+	if (format < VAULT_FORMAT_VERSION)
+		return vault_fail(v, VAULT_E_VERSION,
+				  "vault '%s' has format %u, made by a development "
+				  "version of evault before signed custody records; "
+				  "this evault reads format %u only",
+				  v->dir, format, VAULT_FORMAT_VERSION);
 	util_unhex(v->id, sizeof v->id, idhex);
 	memcpy(v->id_hex, idhex, sizeof v->id_hex);
 	return VAULT_OK;

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* On-disk format version this library writes and the newest it reads. */
-#define VAULT_FORMAT_VERSION 1
+#define VAULT_FORMAT_VERSION 2
 
 /* Item ids are SHA-256 hex; a prefix must have at least this many digits. */
 #define VAULT_ID_MIN_PREFIX 8
@@ -52,6 +52,8 @@ typedef enum {
 	VAULT_E_STATE,      /* call not allowed now (not unlocked, read-only) */
 	VAULT_E_LASTSLOT,   /* refusing to remove the only passphrase slot */
 	VAULT_E_WRITE,      /* the caller's output callback failed */
+	VAULT_E_DENIED,     /* refused: not a registered custodian, not the
+			     * holder of the item, not the receiver... */
 } vault_err;
 
 /* A fixed English name for an error code, never NULL. */
@@ -349,7 +351,14 @@ vault_err vault_verify_public(vault *v, const vault_verify_opts *opts,
 
 /* --- Log ---------------------------------------------------------------- */
 
-/* A record of the log, decrypted and verified at unlock. */
+/* Check every committed record's signature against the custodians
+ * registered at its time (both cores); each bad record is reported to fn
+ * as a VAULT_CHECK_LOG_DAMAGED check.  Returns how many were bad.  The
+ * same check runs in vault_verify(). */
+size_t vault_log_check_signatures(vault *v, vault_check_fn fn, void *ctx);
+
+/* A record of the log, decrypted and checked against its leaf at unlock
+ * (its signature: vault_log_check_signatures). */
 typedef struct {
 	uint64_t index;
 	const char *text;      /* the whole signed note */

@@ -130,7 +130,9 @@ static void verify_checkpoints(verify_ctx *c, const unsigned char (*leaves)[32],
 	vault *v = c->v;
 	uint64_t latest = 0;
 	char msg[256];
-	custody_check_checkpoints(v, leaves, nleaves, &latest, log_damaged, c);
+	custody_check_checkpoints(v, leaves, nleaves,
+				  committed ? committed : UINT64_MAX, &latest,
+				  log_damaged, c);
 	c->sum->log_checked = latest;
 	if (committed && latest != committed) {
 		snprintf(msg, sizeof msg,
@@ -174,8 +176,11 @@ vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 		return e;
 	if (v->log.nproblems == 0)
 		custody_verify_signatures(v, log_damaged, &c);
-	verify_checkpoints(&c, (const unsigned char (*)[32])v->log.leaves,
-			   v->log.size, v->log.size);
+	/* With the state unreadable the committed size is unknown, and that
+	 * problem is reported already: no cascade over every checkpoint. */
+	if (v->log.size > 0 || v->log.nproblems == 0)
+		verify_checkpoints(&c, (const unsigned char (*)[32])v->log.leaves,
+				   v->log.size, v->log.size);
 	size_t count = n ? n : v->cat.n;
 	for (size_t i = 0; i < count; i++)
 		c.grand_total += (n ? items[i] : v->cat.items[i])->size;

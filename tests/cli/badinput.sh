@@ -149,7 +149,7 @@ expect_err "is not an evault vault" "an empty folder is not reported as no vault
 pass "no vault at the path (missing or empty folder): exit 2, clear message"
 
 cp -a "$V" "$T/vault99"
-sed -i 's/^format 1$/format 99/' "$T/vault99/VAULT"
+sed -i 's/^format [0-9]*$/format 99/' "$T/vault99/VAULT"
 grep -qx 'format 99' "$T/vault99/VAULT" || fail "could not make a format 99 VAULT file"
 run evq "$T/vault99" "$PF" ls
 expect_rc 2 "a vault of format 99 did not exit 2"
