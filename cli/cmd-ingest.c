@@ -143,8 +143,8 @@ static void report_line(report *rp, const char *status, const char *path,
 {
 	if (rp->json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "path", json_string(path) ? json_string(path)
-								 : json_null());
+		json_t *jp = json_string(path); /* NULL if not UTF-8 */
+		json_object_set_new(o, "path", jp ? jp : json_null());
 		json_object_set_new(o, "status", json_string(status));
 		if (r) {
 			json_object_set_new(o, "id", json_string(r->id));
@@ -186,8 +186,10 @@ static int flush(report *rp)
 		else
 			rp->ingested++;
 		rp->bytes += d->r.size;
-		report_line(rp, d->r.already_held ? "already-held" : "ingested", path,
-			    &d->r, NULL);
+		report_line(rp, d->r.restored ? "restored"
+				: d->r.already_held ? "already-held"
+						    : "ingested",
+			    path, &d->r, NULL);
 	}
 	rp->ndone = 0;
 	fflush(stdout);
@@ -243,14 +245,16 @@ int cmd_ingest(int argc, char **argv, cli_global *g)
 		}
 	rp.v = cli_open(g, true, &code);
 	if (!rp.v)
-		return code;
+		goto out;
 	rp.jobs = &jobs;
 	rp.done = calloc(jobs.n ? jobs.n : 1, sizeof *rp.done);
 	rp.results = json_array();
 	if (!rp.done || !rp.results) {
 		cli_error("out of memory");
 		vault_free(rp.v);
-		return EXIT_ERROR;
+		json_decref(rp.results);
+		code = EXIT_ERROR;
+		goto out;
 	}
 	cli_progress_init(&prog, g, "ingest");
 	overall whole = {&prog, 0, jobs.total};
@@ -319,6 +323,7 @@ int cmd_ingest(int argc, char **argv, cli_global *g)
 			"%u ingested, %u already held, %u skipped, %u failed (%s)\n",
 			rp.ingested, rp.held, rp.skipped, rp.failed, total);
 	}
+out:
 	for (size_t i = 0; i < jobs.n; i++) {
 		free(jobs.jobs[i].path);
 		free(jobs.jobs[i].error);

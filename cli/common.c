@@ -185,15 +185,24 @@ static char *read_tty(const char *prompt, size_t *len)
 	quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
 	tcsetattr(fd, TCSAFLUSH, &quiet);
-	while (read(fd, &c, 1) == 1 && c != '\n' && c != '\r')
+	bool toolong = false;
+	while (read(fd, &c, 1) == 1 && c != '\n' && c != '\r') {
 		if (n < PASS_MAX)
 			p[n++] = c;
+		else
+			toolong = true;
+	}
 	p[n] = '\0';
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* ignore */
 	}
 	close(fd);
+	if (toolong) {
+		cli_error("passphrase longer than %d bytes", PASS_MAX);
+		sodium_free(p);
+		return NULL;
+	}
 	if (n == 0) {
 		cli_error("empty passphrase");
 		sodium_free(p);

@@ -74,6 +74,10 @@ if setup_and_build build-ci; then
 		failed_runs="$failed_runs plain"
 	fi
 	count build-ci/meson-logs/testlog.json
+	if [ $((passed + failed)) -eq 0 ]; then
+		echo "test.sh: no test ran in build-ci" >&2
+		failed_runs="$failed_runs no-tests"
+	fi
 else
 	failed_runs="$failed_runs plain-build"
 fi

@@ -257,6 +257,8 @@ static vault_err stage_record(vault *v, const char *path, const struct stat *st,
 	if (o->note)
 		json_object_set_new(item, "note", json_string(o->note));
 	json_object_set_new(item, "already_held", json_boolean(r->already_held));
+	if (r->restored)
+		json_object_set_new(item, "restored", json_true());
 	json_object_set_new(fields, "item", item);
 	return log_stage_json(v, "ingest", fields);
 }
@@ -338,11 +340,21 @@ vault_err vault_ingest_file(vault *v, const char *path,
 
 	util_hex(r.id, sha, 32);
 	r.size = total;
-	if (catalog_lookup(&v->cat, r.id)) {
-		r.already_held = 1;
+	object_name(v, sha, name);
+	r.already_held = catalog_lookup(&v->cat, r.id) != NULL;
+	if (r.already_held) {
+		/* Held: keep the stored object, unless it has gone missing, in
+		 * which case these very bytes restore it. */
+		vault_stream *s = NULL;
+		uint64_t sz;
+		rc = v->store->ops->get(v->store, name, &s, &sz);
+		if (s)
+			s->close(s);
+		r.restored = rc == -ENOENT;
+	}
+	if (r.already_held && !r.restored) {
 		unlinkat(v->dirfd, tmp, 0);
 	} else {
-		object_name(v, sha, name);
 		rc = v->store->ops->put(v->store, tmp, name, &existed);
 		if (rc < 0) {
 			e = vault_fail_errno(v, rc, "cannot store the object for '%s'",

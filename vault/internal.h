@@ -132,7 +132,8 @@ int util_write_all(int fd, const void *buf, size_t n);
 ssize_t util_read_full(int fd, void *buf, size_t n);
 int util_fsync_dir(int dirfd, const char *rel);
 /* Atomically replace dirfd/rel with buf: temp file (0600), fsync, rename,
- * fsync of the directory.  0 or -errno. */
+ * fsync of the directory.  0, -errno if nothing was replaced, or 1 if the
+ * file was replaced but the directory could not be synced. */
 int util_atomic_write(int dirfd, const char *rel, const void *buf, size_t n);
 /* Read a whole small file (at most `max` bytes) into a malloc'd buffer
  * with a NUL after it; -EFBIG if larger.  0 or -errno. */
@@ -218,7 +219,8 @@ vpipe *vpipe_new(size_t nbufs, size_t bufsize, vpipe_consume_fn fn,
 /* A free buffer to fill, or NULL if the consumer has failed. */
 vpipe_buf *vpipe_get(vpipe *p);
 void vpipe_put(vpipe *p, vpipe_buf *b);
-/* Wait for the consumer to drain; returns its first non-zero result. */
+/* Wait for the consumer to drain; returns its first non-zero result.
+ * May be called again: returns the same result. */
 int vpipe_finish(vpipe *p);
 void vpipe_free(vpipe *p);
 

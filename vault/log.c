@@ -328,13 +328,18 @@ static void load_records(vault *v, uint64_t size, uint64_t bytes)
 			    strerror(errno));
 		return;
 	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < bytes) {
+	if (fstat(fd, &st) < 0) {
+		log_problem(&v->log, "log/records: cannot stat: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if ((uint64_t)st.st_size < bytes) {
+		/* Cut short: say so, and still replay the records that fit. */
 		log_problem(&v->log,
 			    "log/records: shorter (%jd bytes) than the %" PRIu64
 			    " bytes the state commits to",
 			    (intmax_t)st.st_size, bytes);
-		close(fd);
-		return;
+		bytes = (uint64_t)st.st_size;
 	}
 	for (i = 0; i < size; i++) {
 		v->log.offsets[i] = off;

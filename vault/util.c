@@ -184,7 +184,10 @@ int util_atomic_write(int dirfd, const char *rel, const void *buf, size_t n)
 		unlinkat(dirfd, tmp, 0);
 		return rc;
 	}
-	return util_fsync_dir(dirfd, dir);
+	/* Renamed: the new content is in place whatever happens next.  A
+	 * failed directory sync is reported as 1, not as an error, so that a
+	 * caller never undoes what readers may already see. */
+	return util_fsync_dir(dirfd, dir) < 0 ? 1 : 0;
 }
 
 int util_read_small(int dirfd, const char *rel, size_t max,

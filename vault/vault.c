@@ -231,11 +231,13 @@ static vault_err take_lock(vault *v, const vault_open_opts *o)
 	return VAULT_OK;
 }
 
-/* Remove what an interrupted writer left in tmp/.  Only writers do this,
- * under the exclusive lock, so no live operation owns these files. */
-static void clean_tmp(vault *v)
+/* Remove from `rel` the files an interrupted writer left: everything in
+ * tmp/, and the "t-*" temporary files of atomic writes elsewhere.  Only
+ * writers do this, under the exclusive lock, so no live operation owns
+ * these files. */
+static void clean_dir(vault *v, const char *rel, bool all)
 {
-	int fd = openat(v->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(v->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	DIR *d = fdopendir(fd);
@@ -247,9 +249,19 @@ static void clean_tmp(vault *v)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		unlinkat(fd, e->d_name, 0);
+		if (all || strncmp(e->d_name, "t-", 2) == 0)
+			unlinkat(fd, e->d_name, 0);
 	}
 	closedir(d);
+}
+
+static void clean_tmp(vault *v)
+{
+	static const char *const dirs[] = {".", "keys", "log", "log/checkpoints",
+					   "pub"};
+	clean_dir(v, "tmp", true);
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
+		clean_dir(v, dirs[i], false);
 }
 
 static vault_err open_dir(vault *v, const char *dir)
@@ -304,6 +316,9 @@ static vault_err make_layout(vault *v, const char *dir)
 	struct stat st;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vault_fail_errno(v, errno, "cannot create '%s'", dir);
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return vault_fail(v, VAULT_E_EXISTS,
+				  "'%s' exists and is not a directory", dir);
 	vault_err e = open_dir(v, dir);
 	if (e != VAULT_OK)
 		return e;

@@ -212,6 +212,7 @@ typedef struct {
 	uint64_t size;
 	char type[48];
 	int already_held; /* the same bytes were already in the vault */
+	int restored;     /* ... but their object was missing: now restored */
 } vault_ingest_result;
 
 /* Read the regular file at `path` once, hashing (SHA-256) and encrypting
