@@ -237,21 +237,29 @@ static int load_leaves(vault *v, uint64_t size)
 			    strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size / 32 < size) {
+	if (fstat(fd, &st) < 0) {
 		close(fd);
-		log_problem(&v->log,
-			    "log/leaves: shorter than the %" PRIu64
-			    " leaves the state commits to",
-			    size);
+		log_problem(&v->log, "log/leaves: cannot stat: %s", strerror(errno));
 		return -1;
 	}
 	if (leaves_reserve(&v->log, size + 1) < 0) {
 		close(fd);
 		return -1;
 	}
-	ssize_t r = util_read_full(fd, v->log.leaves, size * 32);
+	/* A file cut short is reported; the leaves it lacks stay zero, so
+	 * each of their records is reported too, and every record that is
+	 * there is still replayed (each is sealed with its own position). */
+	uint64_t have = (uint64_t)st.st_size / 32 < size ? (uint64_t)st.st_size / 32
+							 : size;
+	if (have < size)
+		log_problem(&v->log,
+			    "log/leaves: %" PRIu64 " leaves, shorter than the %" PRIu64
+			    " the state commits to",
+			    have, size);
+	memset(v->log.leaves, 0, size * 32);
+	ssize_t r = util_read_full(fd, v->log.leaves, have * 32);
 	close(fd);
-	if (r < 0 || (uint64_t)r != size * 32) {
+	if (r < 0 || (uint64_t)r != have * 32) {
 		log_problem(&v->log, "log/leaves: read failed");
 		return -1;
 	}
