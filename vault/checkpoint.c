@@ -123,22 +123,6 @@ static int list_sizes(vault *v, uint64_t **out, size_t *n,
 	return 0;
 }
 
-void custody_checkpoint_cleanup(vault *v)
-{
-	uint64_t *sizes = NULL;
-	size_t n = 0;
-	char rel[64];
-	if (list_sizes(v, &sizes, &n, NULL, NULL) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (sizes[i] <= v->log.size)
-			continue;
-		cp_path(sizes[i], rel, sizeof rel);
-		unlinkat(v->dirfd, rel, 0);
-	}
-	free(sizes);
-}
-
 /* Read and verify the checkpoint stored for `size`. */
 static int read_checkpoint(vault *v, uint64_t size, char **text, size_t *len,
 			   note_checkpoint *cp, const char **why)
@@ -189,6 +173,58 @@ static int read_checkpoint(vault *v, uint64_t size, char **text, size_t *len,
 	return 0;
 }
 
+/* The size of the checkpoint an interrupted commit left, or 0.  Such a
+ * checkpoint is the only one beyond the committed size, and its root is
+ * the root of the committed leaves followed by the uncommitted leaves
+ * still in log/leaves.  Anything else beyond the committed size (several
+ * checkpoints, or one that does not match) is evidence of a rollback and
+ * is kept. */
+static uint64_t leftover_checkpoint(vault *v)
+{
+	uint64_t *sizes = NULL, found = 0;
+	size_t n = 0;
+	note_checkpoint cp;
+	const char *why;
+	if (list_sizes(v, &sizes, &n, NULL, NULL) < 0)
+		return 0;
+	uint64_t last = n ? sizes[n - 1] : 0;
+	bool one = n > 0 && last > v->log.size &&
+		   (n == 1 || sizes[n - 2] <= v->log.size);
+	free(sizes);
+	if (!one || last - v->log.size > (1u << 20) ||
+	    read_checkpoint(v, last, NULL, NULL, &cp, &why) < 0)
+		return 0;
+	uint64_t extra = last - v->log.size;
+	unsigned char (*more)[32] = malloc((size_t)extra * 32);
+	int fd = openat(v->dirfd, "log/leaves", O_RDONLY | O_CLOEXEC);
+	if (more && fd >= 0 &&
+	    pread(fd, more, (size_t)extra * 32, (off_t)(v->log.size * 32)) ==
+		    (ssize_t)(extra * 32)) {
+		merkle_frontier f = v->log.frontier;
+		unsigned char root[32];
+		for (uint64_t i = 0; i < extra; i++)
+			if (merkle_frontier_append(&f, more[i]) != 0)
+				break;
+		merkle_frontier_root(&f, root);
+		if (f.size == last && memcmp(root, cp.root, 32) == 0)
+			found = last;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(more);
+	return found;
+}
+
+void custody_checkpoint_cleanup(vault *v)
+{
+	char rel[64];
+	uint64_t size = leftover_checkpoint(v);
+	if (size) {
+		cp_path(size, rel, sizeof rel);
+		unlinkat(v->dirfd, rel, 0);
+	}
+}
+
 int custody_check_checkpoints(vault *v, const unsigned char (*leaves)[32],
 			      uint64_t nleaves, uint64_t committed,
 			      uint64_t *latest, custody_problem_fn fn, void *ctx)
@@ -206,11 +242,11 @@ int custody_check_checkpoints(vault *v, const unsigned char (*leaves)[32],
 		return 1;
 	}
 	merkle_frontier_init(&f);
-	/* One checkpoint beyond the committed size is what a commit
-	 * interrupted between checkpoint and state leaves; the next writer
-	 * removes it.  More than one is not. */
-	if (n > 0 && sizes[n - 1] > committed &&
-	    (n == 1 || sizes[n - 2] <= committed))
+	/* A commit interrupted between checkpoint and state leaves one
+	 * checkpoint of the uncommitted leaves; the next writer removes it.
+	 * It is not damage; anything else beyond the committed size is. */
+	if (committed != UINT64_MAX && n > 0 && sizes[n - 1] > committed &&
+	    leftover_checkpoint(v) == sizes[n - 1])
 		n--;
 	for (size_t i = 0; i < n; i++) {
 		note_checkpoint cp;
@@ -311,9 +347,11 @@ static bool cosigned_by(vault *v, const char *cp, size_t len, const char *line,
 		free(p);
 		return false;
 	}
+	size_t ll = strcspn(line, "\n");
 	if (note_open(*out, *outlen, keys, 2, p) == NOTE_OK)
 		for (size_t i = 0; i < p->nsigs; i++)
-			ok |= p->sigs[i].key == 1;
+			ok |= p->sigs[i].key == 1 && p->sigs[i].line_len == ll &&
+			      memcmp(p->sigs[i].line, line, ll) == 0;
 	free(p);
 	if (!ok) {
 		free(*out);

@@ -174,8 +174,9 @@ vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 	}
 	if ((e = keyslot_check_all(v, slot_damaged, &c)) != VAULT_OK)
 		return e;
-	if (v->log.nproblems == 0)
-		custody_verify_signatures(v, log_damaged, &c);
+	/* Also when other records are damaged: damage must not hide a
+	 * forgery elsewhere. */
+	custody_verify_signatures(v, log_damaged, &c);
 	/* With the state unreadable the committed size is unknown, and that
 	 * problem is reported already: no cascade over every checkpoint. */
 	if (v->log.size > 0 || v->log.nproblems == 0)
