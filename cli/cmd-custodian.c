@@ -42,7 +42,7 @@ int cmd_custodian(int argc, char **argv, cli_global *g)
 		e = vault_custodian_remove(v, argv[optind + 1]);
 	if (e != VAULT_OK) {
 		cli_error("custodian %s: %s", verb, vault_errmsg(v));
-		code = EXIT_ERROR;
+		code = cli_exit_code(e);
 	} else if (list && json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < vault_custodian_count(v); i++) {

@@ -598,7 +598,9 @@ vault_err custody_load_public(vault *v, unsigned char (**leaves)[32],
 				  "'%s/pub/log.vkey' is not a verifier key", v->dir);
 	}
 	free(vk);
-	snprintf(v->log.origin, sizeof v->log.origin, "%s", v->log.vkey.name);
+	/* The origin comes from VAULT; a pub/log.vkey of another log shows
+	 * up as a problem of every checkpoint (verify reports it first). */
+	snprintf(v->log.origin, sizeof v->log.origin, "evault/%s", v->id_hex);
 	int fd = openat(v->dirfd, "log/leaves", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)

@@ -208,6 +208,14 @@ vault_err vault_verify_public(vault *v, const vault_verify_opts *opts,
 		return vault_fail(v, VAULT_E_STATE, "vault not open");
 	if ((e = custody_load_public(v, &leaves, &n)) != VAULT_OK)
 		return e;
+	if (strcmp(v->log.vkey.name, v->log.origin) != 0) {
+		char msg[400];
+		snprintf(msg, sizeof msg,
+			 "the key of log '%s', not of this vault's log '%s' "
+			 "(log/ and pub/ of another vault?)",
+			 v->log.vkey.name, v->log.origin);
+		log_damaged(&c, "pub/log.vkey", msg);
+	}
 	verify_checkpoints(&c, (const unsigned char (*)[32])leaves, n, 0);
 	free(leaves);
 	*out = sum;
