@@ -69,9 +69,7 @@ static void b64(char *out, size_t n, const unsigned char *in, size_t len)
 static int unb64(unsigned char *out, size_t want, const char *in)
 {
 	size_t got;
-	if (sodium_base642bin(out, want, in, strlen(in), NULL, &got, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != want)
+	if (note_b64_decode(out, want, in, strlen(in), &got) != 0 || got != want)
 		return -1;
 	return 0;
 }
@@ -184,7 +182,7 @@ static vault_err keyfile_read(vault *v, const char *path, keyfile *k,
 {
 	unsigned char *buf = NULL;
 	size_t len;
-	char bsalt[64], bnonce[64], line[16];
+	char bsalt[64], bnonce[64];
 	int consumed = 0;
 	int rc = util_read_small(AT_FDCWD, path, KEYFILE_MAX, &buf, &len);
 
@@ -205,8 +203,7 @@ static vault_err keyfile_read(vault *v, const char *path, keyfile *k,
 		   &consumed) != 6 ||
 	    consumed == 0 || unb64(k->salt, 16, bsalt) != 0 ||
 	    unb64(k->nonce, 24, bnonce) != 0 ||
-	    sscanf((char *)buf + consumed, "%6s ", line) != 1 ||
-	    strcmp(line, "secret") != 0) {
+	    strncmp((char *)buf + consumed, "secret ", 7) != 0) {
 		free(buf);
 		return vault_fail(v, VAULT_E_CORRUPT,
 				  "'%s' is not an evault key file", path);
@@ -222,8 +219,7 @@ static vault_err keyfile_read(vault *v, const char *path, keyfile *k,
 	size_t seclen = strcspn(sec, "\n");
 	k->sealed = malloc(seclen + 1);
 	if (!k->sealed ||
-	    sodium_base642bin(k->sealed, seclen, sec, seclen, NULL, &k->sealed_len,
-			      NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    note_b64_decode(k->sealed, seclen, sec, seclen, &k->sealed_len) != 0 ||
 	    k->sealed_len <= 16 || k->sealed_len > NOTE_SKEY_BYTES + 16) {
 		free(buf);
 		free(k->sealed);

@@ -39,9 +39,7 @@ int proof_lines_parse(const char *text, size_t len,
 		size_t l = end - pos, got;
 		if (l > 0) {
 			if (n == MERKLE_MAX_PROOF || l != 44 ||
-			    sodium_base642bin(out[n], 32, text + pos, l, NULL, &got,
-					      NULL,
-					      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+			    note_b64_decode(out[n], 32, text + pos, l, &got) != 0 ||
 			    got != 32)
 				return -1;
 			n++;
