@@ -24,6 +24,9 @@ typedef struct {
 	const char *passphrase_file; /* --passphrase-file */
 	bool no_wait;                /* --no-wait */
 	bool quiet;                  /* --quiet: no progress bar */
+	const char *key_file;        /* --key, EVAULT_KEY, or the only key */
+	const char *key_passphrase_file; /* --key-passphrase-file */
+	vault_identity *identity;    /* loaded on demand, freed at exit */
 } cli_global;
 
 typedef int (*cli_cmd_fn)(int argc, char **argv, cli_global *g);
@@ -37,13 +40,24 @@ int cmd_cat(int argc, char **argv, cli_global *g);
 int cmd_extract(int argc, char **argv, cli_global *g);
 int cmd_verify(int argc, char **argv, cli_global *g);
 int cmd_passphrase(int argc, char **argv, cli_global *g);
+int cmd_key(int argc, char **argv, cli_global *g);
+int cmd_custodian(int argc, char **argv, cli_global *g);
+int cmd_log(int argc, char **argv, cli_global *g);
+int cmd_checkpoint(int argc, char **argv, cli_global *g);
+int cmd_prove(int argc, char **argv, cli_global *g);
+int cmd_consistency(int argc, char **argv, cli_global *g);
+int cmd_witness(int argc, char **argv, cli_global *g);
+int cmd_note(int argc, char **argv, cli_global *g);
+int cmd_transfer(int argc, char **argv, cli_global *g);
+int cmd_accept(int argc, char **argv, cli_global *g);
 
 /* "evault: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Exit code for a library error: 1 for verification failures (damaged
- * data, wrong passphrase), 2 for everything else. */
+ * data) and refusals (VAULT_E_DENIED), 2 for everything else (a wrong
+ * passphrase too: the check could not run). */
 int cli_exit_code(vault_err e);
 
 /* Handle the options every subcommand takes (--vault, --passphrase-file,
@@ -52,7 +66,9 @@ int cli_exit_code(vault_err e);
 	{"vault", required_argument, NULL, 'V'},                     \
 	{"passphrase-file", required_argument, NULL, 'P'},           \
 	{"no-wait", no_argument, NULL, 'W'},                         \
-	{"quiet", no_argument, NULL, 'q'}
+	{"quiet", no_argument, NULL, 'q'},                           \
+	{"key", required_argument, NULL, 'K'},                       \
+	{"key-passphrase-file", required_argument, NULL, 'Q'}
 int cli_global_opt(cli_global *g, int opt, const char *arg);
 
 /* The passphrase captured from EVAULT_PASSPHRASE at start-up (and removed
@@ -71,8 +87,28 @@ void cli_passphrase_free(char *p);
 char *cli_new_passphrase(const char *file, size_t *len);
 
 /* Open and unlock the vault; prints the error and returns NULL on failure
- * (*code tells the exit code). */
+ * (*code tells the exit code).  Writers act as the custodian whose key
+ * cli_identity() gives. */
 vault *cli_open(cli_global *g, bool write, int *code);
+/* Open without unlocking (for what needs no passphrase). */
+vault *cli_open_locked(cli_global *g, int *code);
+/* The custodian key this command acts with: --key FILE, else EVAULT_KEY,
+ * else the only key in the key folder; unlocked with
+ * --key-passphrase-file, EVAULT_KEY_PASSPHRASE or the terminal.  NULL with
+ * the error printed. */
+vault_identity *cli_identity(cli_global *g);
+/* The path of the key cli_identity() would open, or NULL (*why says). */
+const char *cli_key_path(const cli_global *g, const char **why);
+/* Whether a custodian key is configured (without unlocking it). */
+bool cli_has_key(const cli_global *g);
+/* A key's passphrase: --key-passphrase-file, EVAULT_KEY_PASSPHRASE, or
+ * the terminal (twice when `confirm`). */
+char *cli_key_passphrase(cli_global *g, const char *prompt, bool confirm,
+			 size_t *len);
+/* The key folder: $XDG_CONFIG_HOME/evault/keys, else ~/.config/evault/keys. */
+void cli_key_dir(char *buf, size_t n);
+/* Read a whole (small) file or "-" for stdin; malloc'd, NUL-terminated. */
+char *cli_read_file(const char *path, size_t max, size_t *len);
 /* Resolve an id prefix; prints the error on failure. */
 const vault_item *cli_find(vault *v, const char *prefix, int *code);
 
@@ -94,6 +130,21 @@ double cli_now(void);
 
 /* An item as a JSON object (every field). */
 json_t *cli_item_json(const vault_item *it);
+
+/* Parse a subcommand's options: the global ones, `extra` (ending with a
+ * zero entry; may be NULL) and --help.  on_opt gets each extra option and
+ * returns 0, or -1 to refuse it.  Returns 0 (optind at the first operand),
+ * 1 after printing the help (exit 0), or -1 after printing the usage. */
+struct option;
+int cli_getopt(int argc, char **argv, cli_global *g,
+	       const struct option *extra, const char *help,
+	       int (*on_opt)(void *ctx, int opt, const char *arg), void *ctx);
+
+/* on_opt for commands whose only own option is --json (a bool *ctx). */
+int cli_json_opt(void *ctx, int opt, const char *arg);
+/* on_opt for --kdf COST (a vault_kdf *ctx). */
+int cli_kdf_opt(void *ctx, int opt, const char *arg);
+#define CLI_JSON_OPTION {"json", no_argument, NULL, 'j'}
 
 /* Print a usage line and the option summary of a subcommand. */
 void cli_usage(const char *text);

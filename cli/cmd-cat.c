@@ -12,7 +12,8 @@ static const char help[] =
 	"Write the item's original bytes to standard output, authenticating each\n"
 	"64 KiB chunk before it is written.  If damage is found part-way, what\n"
 	"came before it has already been written and evault exits 1: use\n"
-	"'evault extract' for an all-or-nothing copy.\n";
+	"'evault extract' for an all-or-nothing copy.  The access is recorded\n"
+	"in the custody log, signed by your key, before anything is read.\n";
 
 static int to_stdout(void *ctx, const void *buf, size_t n)
 {
@@ -32,31 +33,25 @@ static int to_stdout(void *ctx, const void *buf, size_t n)
 
 int cmd_cat(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		fputs(help, stderr);
-		return EXIT_ERROR;
-	}
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, NULL, help, NULL, NULL);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind + 1 != argc) {
 		cli_error("cat takes exactly one ID");
 		return EXIT_ERROR;
 	}
-	vault *v = cli_open(g, false, &code);
+	vault *v = cli_open(g, true, &code);
 	if (!v)
 		return code;
 	const vault_item *it = cli_find(v, argv[optind], &code);
+	/* Access is recorded (signed, committed) before a byte is read. */
+	if (it && vault_item_access(v, it, "cat") != VAULT_OK) {
+		cli_error("cannot record access to %.16s: %s", it->id,
+			  vault_errmsg(v));
+		code = EXIT_ERROR;
+		it = NULL;
+	}
 	if (it) {
 		vault_err e = vault_item_read(v, it, to_stdout, NULL, NULL, NULL);
 		if (e == VAULT_E_WRITE) {

@@ -10,32 +10,42 @@ static const char help[] =
 	"Copy the item's original bytes to FILE.  The copy is written to a\n"
 	"temporary file beside FILE and renamed into place only if every chunk\n"
 	"authenticated and the SHA-256 and size match; otherwise no FILE is\n"
-	"made and evault exits 1.  An existing FILE is kept unless --force.\n";
+	"made and evault exits 1.  An existing FILE is kept unless --force.\n"
+	"The access is recorded in the custody log, signed by your key.\n";
+
+struct extract_opts {
+	const char *out;
+	bool force;
+};
+
+static int extract_opt(void *ctx, int opt, const char *arg)
+{
+	struct extract_opts *o = ctx;
+	if (opt == 'o')
+		o->out = arg;
+	else if (opt == 'f')
+		o->force = true;
+	else
+		return -1;
+	return 0;
+}
 
 int cmd_extract(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
+	static const struct option extra[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *out = NULL;
-	bool force = false;
-	int opt, code = EXIT_OK;
+	struct extract_opts o = {NULL, false};
+	int code = EXIT_OK;
 	struct stat st;
 
-	while ((opt = getopt_long(argc, argv, "ho:f", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		switch (opt) {
-		case 'o': out = optarg; break;
-		case 'f': force = true; break;
-		case 'h': cli_usage(help); return EXIT_OK;
-		default: fputs(help, stderr); return EXIT_ERROR;
-		}
-	}
+	int rc = cli_getopt(argc, argv, g, extra, help, extract_opt, &o);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
+	const char *out = o.out;
+	bool force = o.force;
 	if (optind + 1 != argc || !out) {
 		cli_error("extract takes one ID and -o FILE");
 		return EXIT_ERROR;
@@ -44,10 +54,16 @@ int cmd_extract(int argc, char **argv, cli_global *g)
 		cli_error("'%s' already exists; use --force to replace it", out);
 		return EXIT_ERROR;
 	}
-	vault *v = cli_open(g, false, &code);
+	vault *v = cli_open(g, true, &code);
 	if (!v)
 		return code;
 	const vault_item *it = cli_find(v, argv[optind], &code);
+	if (it && vault_item_access(v, it, "extract") != VAULT_OK) {
+		cli_error("cannot record access to %.16s: %s", it->id,
+			  vault_errmsg(v));
+		code = EXIT_ERROR;
+		it = NULL;
+	}
 	if (it) {
 		cli_progress prog;
 		cli_progress_init(&prog, g, "extract");

@@ -196,36 +196,43 @@ static int flush(report *rp)
 	return e == VAULT_OK ? 0 : -1;
 }
 
+struct ingest_args {
+	vault_ingest_opts *o;
+	bool *json;
+};
+
+static int ingest_opt(void *ctx, int opt, const char *arg)
+{
+	struct ingest_args *a = ctx;
+	switch (opt) {
+	case 'c': a->o->case_name = arg; return 0;
+	case 's': a->o->source = arg; return 0;
+	case 'n': a->o->note = arg; return 0;
+	case 'j': *a->json = true; return 0;
+	}
+	return -1;
+}
+
 int cmd_ingest(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
+	static const struct option extra[] = {
 		{"case", required_argument, NULL, 'c'},
 		{"source", required_argument, NULL, 's'},
 		{"note", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
+		CLI_JSON_OPTION,
 		{NULL, 0, NULL, 0},
 	};
 	vault_ingest_opts o = VAULT_INGEST_OPTS_INIT;
 	job_list jobs = {0};
 	report rp = {0};
 	cli_progress prog;
-	int opt, code = EXIT_OK;
+	int code = EXIT_OK;
 	uint64_t before = 0;
+	struct ingest_args a = {&o, &rp.json};
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		switch (opt) {
-		case 'c': o.case_name = optarg; break;
-		case 's': o.source = optarg; break;
-		case 'n': o.note = optarg; break;
-		case 'j': rp.json = true; break;
-		case 'h': cli_usage(help); return EXIT_OK;
-		default: fputs(help, stderr); return EXIT_ERROR;
-		}
-	}
+	int rc = cli_getopt(argc, argv, g, extra, help, ingest_opt, &a);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind >= argc) {
 		cli_error("ingest needs at least one PATH");
 		fputs(help, stderr);

@@ -7,48 +7,38 @@
 static const char help[] =
 	"usage: evault init [--vault DIR] [--kdf interactive|moderate|sensitive]\n"
 	"                   [--passphrase-file FILE]\n\n"
-	"Create a new vault in DIR (which must be new or empty).  A random master\n"
+	"Create a new vault in DIR (which must be new or empty), as the custodian\n"
+	"whose key --key, EVAULT_KEY or the key folder gives (the first record\n"
+	"registers that custodian).  A random master\n"
 	"key is wrapped by the passphrase (Argon2id).  --kdf sets the cost of\n"
 	"the key derivation: interactive (64 MiB), moderate (256 MiB, default),\n"
 	"sensitive (1 GiB).\n";
 
 int cmd_init(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
+	static const struct option extra[] = {
 		{"kdf", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	vault_kdf kdf = VAULT_KDF_MODERATE;
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'k' && vault_kdf_parse(optarg, &kdf) == 0)
-			continue;
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		if (opt == 'k')
-			cli_error("--kdf takes interactive, moderate or sensitive, "
-				  "not '%s'", optarg);
-		else
-			fputs(help, stderr);
-		return EXIT_ERROR;
-	}
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, extra, help, cli_kdf_opt, &kdf);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind < argc) {
 		cli_error("init takes no arguments (the vault is --vault DIR)");
 		return EXIT_ERROR;
 	}
+	if (!cli_identity(g))
+		return EXIT_ERROR;
 	size_t len;
 	char *pass = cli_passphrase("New vault passphrase: ", g->passphrase_file,
 				    true, true, &len);
 	if (!pass)
 		return EXIT_ERROR;
 	vault *v = vault_new();
+	if (v)
+		vault_set_identity(v, g->identity);
 	vault_err e = v ? vault_create(v, g->vault_dir, pass, len, kdf)
 			: VAULT_E_NOMEM;
 	cli_passphrase_free(pass);
@@ -56,7 +46,11 @@ int cmd_init(int argc, char **argv, cli_global *g)
 		cli_error("cannot create a vault: %s", vault_errmsg(v));
 		code = EXIT_ERROR;
 	} else {
+		char vkey[VAULT_VKEY_MAX];
 		printf("created vault %s in %s\n", vault_id(v), g->vault_dir);
+		printf("custodian %s registered\n", vault_identity_name(g->identity));
+		if (vault_log_vkey(v, vkey, sizeof vkey) == VAULT_OK)
+			printf("log key   %s\n", vkey);
 	}
 	vault_free(v);
 	return code;

@@ -28,34 +28,21 @@ json_t *cli_item_json(const vault_item *it)
 	json_object_set_new(o, "note", it->note ? json_string(it->note) : json_null());
 	json_object_set_new(o, "receipts", json_integer(it->receipts));
 	json_object_set_new(o, "record", json_integer((json_int_t)it->record));
+	json_object_set_new(o, "custodian",
+			    it->holder ? json_string(it->holder) : json_null());
+	json_object_set_new(o, "pending_transfer_to",
+			    it->pending_to ? json_string(it->pending_to) : json_null());
 	return o;
 }
 
 int cmd_ls(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	static const struct option extra[] = {CLI_JSON_OPTION, {NULL, 0, NULL, 0}};
 	bool json = false;
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'j') {
-			json = true;
-			continue;
-		}
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		fputs(help, stderr);
-		return EXIT_ERROR;
-	}
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, extra, help, cli_json_opt, &json);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind < argc) {
 		cli_error("ls takes no arguments; use 'evault show ID' for one item");
 		return EXIT_ERROR;

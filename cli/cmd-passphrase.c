@@ -20,33 +20,35 @@ static const char help[] =
 	"or the terminal; the new one from --new-passphrase-file,\n"
 	"EVAULT_NEW_PASSPHRASE or the terminal (asked twice).\n";
 
+struct pass_opts {
+	const char *newfile;
+	vault_kdf kdf;
+};
+
+static int pass_opt(void *ctx, int opt, const char *arg)
+{
+	struct pass_opts *o = ctx;
+	if (opt == 'N') {
+		o->newfile = arg;
+		return 0;
+	}
+	return opt == 'k' ? cli_kdf_opt(&o->kdf, opt, arg) : -1;
+}
+
 int cmd_passphrase(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
+	static const struct option extra[] = {
 		{"new-passphrase-file", required_argument, NULL, 'N'},
 		{"kdf", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *newfile = NULL;
-	vault_kdf kdf = VAULT_KDF_MODERATE;
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		switch (opt) {
-		case 'N': newfile = optarg; break;
-		case 'k':
-			if (vault_kdf_parse(optarg, &kdf) == 0)
-				break;
-			cli_error("--kdf takes interactive, moderate or sensitive");
-			return EXIT_ERROR;
-		case 'h': cli_usage(help); return EXIT_OK;
-		default: fputs(help, stderr); return EXIT_ERROR;
-		}
-	}
+	struct pass_opts po = {NULL, VAULT_KDF_MODERATE};
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, extra, help, pass_opt, &po);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
+	const char *newfile = po.newfile;
+	vault_kdf kdf = po.kdf;
 	if (optind + 1 != argc) {
 		fputs(help, stderr);
 		return EXIT_ERROR;
@@ -74,7 +76,15 @@ int cmd_passphrase(int argc, char **argv, cli_global *g)
 	}
 	vault_open_opts o = VAULT_OPEN_OPTS_INIT;
 	o.flags = VAULT_OPEN_WRITE | (g->no_wait ? VAULT_OPEN_NOWAIT : 0);
+	/* The change is recorded in the log, signed by the custodian. */
+	if (!cli_identity(g)) {
+		cli_passphrase_free(cur);
+		cli_passphrase_free(newp);
+		return EXIT_ERROR;
+	}
 	vault *v = vault_new();
+	if (v)
+		vault_set_identity(v, g->identity);
 	vault_err e = v ? vault_open(v, g->vault_dir, &o) : VAULT_E_NOMEM;
 	if (e == VAULT_OK)
 		e = vault_unlock(v, cur, curlen);

@@ -14,29 +14,12 @@ static const char help[] =
 
 int cmd_show(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	static const struct option extra[] = {CLI_JSON_OPTION, {NULL, 0, NULL, 0}};
 	bool json = false;
-	int opt, code = EXIT_OK;
-
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'j') {
-			json = true;
-			continue;
-		}
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		fputs(help, stderr);
-		return EXIT_ERROR;
-	}
+	int code = EXIT_OK;
+	int rc = cli_getopt(argc, argv, g, extra, help, cli_json_opt, &json);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
 	if (optind + 1 != argc) {
 		cli_error("show takes exactly one ID");
 		return EXIT_ERROR;
@@ -70,6 +53,10 @@ int cmd_show(int argc, char **argv, cli_global *g)
 			printf("source    %s\n", it->source);
 		if (it->note)
 			printf("note      %s\n", it->note);
+		if (it->holder)
+			printf("custodian %s%s%s\n", it->holder,
+			       it->pending_to ? ", transfer pending to " : "",
+			       it->pending_to ? it->pending_to : "");
 		if (it->receipts > 1)
 			printf("received  %u times (same bytes)\n", it->receipts);
 	}

@@ -16,7 +16,14 @@ static const char help[] =
 	"the final tag, recompute SHA-256, size and keyed object name, and check\n"
 	"the log (records, leaf hashes, Merkle root, state) and passphrase slots.\n"
 	"Each damaged or missing item is named with its id and file.  Objects no\n"
-	"item refers to are listed, never deleted.\n\n"
+	"item refers to are listed, never deleted.  The log's checkpoints are\n"
+	"checked against its leaves and the log key; the result is recorded in\n"
+	"the log, signed, when a custodian key is at hand (--no-record: not).\n\n"
+	"  --public          check, without the passphrase, what is public:\n"
+	"                    leaf hashes, signed checkpoints, one history\n"
+	"  --checkpoint FILE a checkpoint of this vault kept elsewhere (or by a\n"
+	"                    witness): the log must still contain it\n"
+	"  --json            one JSON document on stdout\n\n"
 	"Exit status: 0 all intact, 1 damage found, 2 could not run.\n";
 
 typedef struct {
@@ -70,44 +77,67 @@ static void on_check(void *ctx, const vault_check *c)
 	fflush(stdout);
 }
 
+typedef struct {
+	verify_out *out;
+	bool public, no_record;
+	const char *checkpoint;
+} verify_args;
+
+static int verify_opt(void *ctx, int opt, const char *arg)
+{
+	verify_args *a = ctx;
+	switch (opt) {
+	case 'j': a->out->json = true; return 0;
+	case 'p': a->public = true; return 0;
+	case 'n': a->no_record = true; return 0;
+	case 'c': a->checkpoint = arg; return 0;
+	}
+	return -1;
+}
+
 int cmd_verify(int argc, char **argv, cli_global *g)
 {
-	static const struct option longopts[] = {
-		CLI_GLOBAL_LONGOPTS,
+	static const struct option extra[] = {
 		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
+		{"public", no_argument, NULL, 'p'},
+		{"no-record", no_argument, NULL, 'n'},
+		{"checkpoint", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	verify_out out = {0};
+	verify_args a = {&out, false, false, NULL};
 	cli_progress prog;
-	int opt, code = EXIT_OK;
+	int code = EXIT_OK;
+	char *trusted = NULL;
+	size_t tlen = 0;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (cli_global_opt(g, opt, optarg))
-			continue;
-		if (opt == 'j') {
-			out.json = true;
-			continue;
-		}
-		if (opt == 'h') {
-			cli_usage(help);
-			return EXIT_OK;
-		}
-		fputs(help, stderr);
+	int rc = cli_getopt(argc, argv, g, extra, help, verify_opt, &a);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_ERROR;
+	if (a.public && optind < argc) {
+		cli_error("verify --public checks the log only: no item ids");
 		return EXIT_ERROR;
 	}
-	vault *v = cli_open(g, false, &code);
-	if (!v)
+	if (a.checkpoint && !(trusted = cli_read_file(a.checkpoint, 65536, &tlen)))
+		return EXIT_ERROR;
+	/* The result is recorded, signed, when a custodian key is at hand. */
+	bool record = !a.public && !a.no_record && cli_has_key(g);
+	vault *v = a.public ? cli_open_locked(g, &code) : cli_open(g, record, &code);
+	if (!v) {
+		free(trusted);
 		return code;
+	}
 	size_t n = (size_t)(argc - optind);
 	const vault_item **items = calloc(n ? n : 1, sizeof *items);
 	if (!items) {
+		free(trusted);
 		vault_free(v);
 		return EXIT_ERROR;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!(items[i] = cli_find(v, argv[optind + (int)i], &code))) {
 			free(items);
+			free(trusted);
 			vault_free(v);
 			return code;
 		}
@@ -121,8 +151,11 @@ int cmd_verify(int argc, char **argv, cli_global *g)
 	o.check_ctx = &out;
 	o.progress = cli_progress_cb;
 	o.progress_ctx = &prog;
+	o.trusted_checkpoint = trusted;
+	o.trusted_len = tlen;
 	double t0 = cli_now();
-	vault_err e = vault_verify(v, items, n, &o, &sum);
+	vault_err e = a.public ? vault_verify_public(v, &o, &sum)
+			       : vault_verify(v, items, n, &o, &sum);
 	double el = cli_now() - t0;
 	cli_progress_done(&prog);
 	if (e != VAULT_OK) {
@@ -131,6 +164,12 @@ int cmd_verify(int argc, char **argv, cli_global *g)
 	} else {
 		bool bad = sum.items_damaged || sum.log_problems;
 		code = bad ? EXIT_FAILED : EXIT_OK;
+		if (record && !vault_log_problems(v) &&
+		    vault_record_verify(v, &sum) != VAULT_OK)
+			cli_warn("verify result not recorded: %s", vault_errmsg(v));
+		else if (!a.public && !a.no_record && !record)
+			cli_warn("verify result not recorded in the custody log: no "
+				 "custodian key (see 'evault key new')");
 		if (out.json) {
 			json_t *doc = json_object();
 			json_object_set_new(doc, "ok", json_boolean(!bad));
@@ -147,13 +186,20 @@ int cmd_verify(int argc, char **argv, cli_global *g)
 			json_object_set_new(doc, "bytes",
 					    json_integer((json_int_t)sum.bytes));
 			json_object_set_new(doc, "log_size",
-					    json_integer((json_int_t)vault_log_size(v)));
+					    json_integer((json_int_t)(a.public
+						? sum.log_checked : vault_log_size(v))));
 			json_object_set_new(doc, "seconds", json_real(el));
 			json_object_set_new(doc, "problems", json_incref(out.problems));
 			json_object_set_new(doc, "notes", json_incref(out.notes));
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			putchar('\n');
 			json_decref(doc);
+		} else if (a.public) {
+			printf("%s: %llu log records match their signed checkpoints "
+			       "(%llu log problems)\n",
+			       bad ? "DAMAGE FOUND" : "ok",
+			       (unsigned long long)sum.log_checked,
+			       (unsigned long long)sum.log_problems);
 		} else {
 			char size[32];
 			cli_human_size(size, sizeof size, sum.bytes);
@@ -168,6 +214,7 @@ int cmd_verify(int argc, char **argv, cli_global *g)
 	}
 	json_decref(out.problems);
 	json_decref(out.notes);
+	free(trusted);
 	free(items);
 	vault_free(v);
 	return code;

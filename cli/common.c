@@ -7,6 +7,7 @@
  * from the environment first thing, so no process evault starts inherits
  * it), or from the terminal without echo.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,8 +24,8 @@
 
 #define PASS_MAX 1024
 
-static char *env_pass, *env_new_pass;
-static size_t env_pass_len, env_new_pass_len;
+static char *env_pass, *env_new_pass, *env_key_pass;
+static size_t env_pass_len, env_new_pass_len, env_key_pass_len;
 
 void cli_error(const char *fmt, ...)
 {
@@ -52,6 +53,7 @@ int cli_exit_code(vault_err e)
 	case VAULT_OK:
 		return EXIT_OK;
 	case VAULT_E_CORRUPT:
+	case VAULT_E_DENIED:
 		return EXIT_FAILED;
 	default:
 		return EXIT_ERROR;
@@ -72,6 +74,12 @@ int cli_global_opt(cli_global *g, int opt, const char *arg)
 		return 1;
 	case 'q':
 		g->quiet = true;
+		return 1;
+	case 'K':
+		g->key_file = arg;
+		return 1;
+	case 'Q':
+		g->key_passphrase_file = arg;
 		return 1;
 	}
 	return 0;
@@ -103,6 +111,7 @@ void cli_capture_env_secrets(void)
 {
 	env_pass = take_env("EVAULT_PASSPHRASE", &env_pass_len);
 	env_new_pass = take_env("EVAULT_NEW_PASSPHRASE", &env_new_pass_len);
+	env_key_pass = take_env("EVAULT_KEY_PASSPHRASE", &env_key_pass_len);
 }
 
 void cli_passphrase_free(char *p)
@@ -243,6 +252,143 @@ static void tell_waiting(void *ctx)
 		g->vault_dir);
 }
 
+void cli_key_dir(char *buf, size_t n)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(buf, n, "%s/evault/keys", xdg);
+	else
+		snprintf(buf, n, "%s/.config/evault/keys", home ? home : ".");
+}
+
+/* The only *.key file in the key folder, or NULL (with the reason). */
+static char *only_key(const char **why)
+{
+	static char path[4096];
+	char dir[4000];
+	int found = 0;
+	cli_key_dir(dir, sizeof dir);
+	DIR *d = opendir(dir);
+	if (!d) {
+		*why = "no key folder";
+		return NULL;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && strcmp(e->d_name + l - 4, ".key") == 0) {
+			if (found++ == 0)
+				snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		}
+	}
+	closedir(d);
+	if (found == 1)
+		return path;
+	*why = found ? "several keys in the key folder" : "no key in the key folder";
+	return NULL;
+}
+
+char *cli_key_passphrase(cli_global *g, const char *prompt, bool confirm,
+			 size_t *len)
+{
+	if (g->key_passphrase_file)
+		return cli_passphrase(prompt, g->key_passphrase_file, false, false,
+				      len);
+	if (env_key_pass)
+		return secret_dup(env_key_pass, len);
+	return cli_passphrase(prompt, NULL, false, confirm, len);
+}
+
+bool cli_has_key(const cli_global *g)
+{
+	const char *why;
+	return g->identity || cli_key_path(g, &why);
+}
+
+const char *cli_key_path(const cli_global *g, const char **why)
+{
+	const char *path = g->key_file;
+	*why = NULL;
+	if (!path)
+		path = getenv("EVAULT_KEY");
+	if (!path || !*path)
+		path = only_key(why);
+	return path;
+}
+
+vault_identity *cli_identity(cli_global *g)
+{
+	char *pass = NULL, prompt[4200], dir[4000];
+	size_t plen;
+	const char *why;
+	if (g->identity)
+		return g->identity;
+	const char *path = cli_key_path(g, &why);
+	if (!path) {
+		cli_key_dir(dir, sizeof dir);
+		cli_error("no custodian key (%s %s): every action is signed by the "
+			  "custodian who takes it; make one with 'evault key new "
+			  "NAME', or name one with --key FILE or EVAULT_KEY",
+			  why, dir);
+		return NULL;
+	}
+	vault *tmp = vault_new();
+	if (!tmp)
+		return NULL;
+	snprintf(prompt, sizeof prompt, "Passphrase for key %s: ", path);
+	pass = cli_key_passphrase(g, prompt, false, &plen);
+	if (pass) {
+		vault_err e = vault_identity_open(tmp, path, pass, plen, &g->identity);
+		if (e != VAULT_OK)
+			cli_error("%s", vault_errmsg(tmp));
+	}
+	cli_passphrase_free(pass);
+	vault_free(tmp);
+	return g->identity;
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf;
+	size_t n;
+	if (!f) {
+		cli_error("cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(max + 2);
+	n = buf ? fread(buf, 1, max + 1, f) : 0;
+	if (f != stdin)
+		fclose(f);
+	if (!buf || n > max) {
+		cli_error("'%s' is too large (over %zu bytes)", path, max);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+vault *cli_open_locked(cli_global *g, int *code)
+{
+	vault_open_opts o = VAULT_OPEN_OPTS_INIT;
+	vault *v = vault_new();
+	if (!v) {
+		*code = EXIT_ERROR;
+		return NULL;
+	}
+	o.flags = g->no_wait ? VAULT_OPEN_NOWAIT : 0;
+	vault_err e = vault_open(v, g->vault_dir, &o);
+	if (e != VAULT_OK) {
+		cli_error("%s", vault_errmsg(v));
+		*code = cli_exit_code(e);
+		vault_free(v);
+		return NULL;
+	}
+	return v;
+}
+
 vault *cli_open(cli_global *g, bool write, int *code)
 {
 	vault_open_opts o = VAULT_OPEN_OPTS_INIT;
@@ -255,6 +401,16 @@ vault *cli_open(cli_global *g, bool write, int *code)
 		cli_error("out of memory");
 		*code = EXIT_ERROR;
 		return NULL;
+	}
+	if (write) {
+		/* Ask for the key first: a wrong key passphrase should not cost
+		 * the vault's key derivation. */
+		if (!cli_identity(g)) {
+			vault_free(v);
+			*code = EXIT_ERROR;
+			return NULL;
+		}
+		vault_set_identity(v, g->identity);
 	}
 	o.flags = (write ? VAULT_OPEN_WRITE : 0) | (g->no_wait ? VAULT_OPEN_NOWAIT : 0);
 	o.on_wait = tell_waiting;
@@ -300,4 +456,60 @@ const vault_item *cli_find(vault *v, const char *prefix, int *code)
 void cli_usage(const char *text)
 {
 	fputs(text, stdout);
+}
+
+int cli_getopt(int argc, char **argv, cli_global *g,
+	       const struct option *extra, const char *help,
+	       int (*on_opt)(void *ctx, int opt, const char *arg), void *ctx)
+{
+	char shortopts[16] = "h";
+	static const struct option global[] = {CLI_GLOBAL_LONGOPTS};
+	struct option all[40];
+	size_t n = 0;
+	int opt;
+
+	for (size_t i = 0; i < sizeof global / sizeof *global; i++)
+		all[n++] = global[i];
+	for (; extra && extra->name && n < 38; extra++) {
+		all[n++] = *extra;
+		/* The short options: -o FILE (output) and -f (force). */
+		if (extra->val == 'o')
+			strcat(shortopts, "o:");
+		if (extra->val == 'f')
+			strcat(shortopts, "f");
+	}
+	all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	all[n] = (struct option){NULL, 0, NULL, 0};
+	while ((opt = getopt_long(argc, argv, shortopts, all, NULL)) != -1) {
+		if (cli_global_opt(g, opt, optarg))
+			continue;
+		if (opt == 'h') {
+			fputs(help, stdout);
+			return 1;
+		}
+		if (opt == '?' || !on_opt || on_opt(ctx, opt, optarg) < 0) {
+			fputs(help, stderr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cli_json_opt(void *ctx, int opt, const char *arg)
+{
+	(void)arg;
+	if (opt != 'j')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cli_kdf_opt(void *ctx, int opt, const char *arg)
+{
+	if (opt != 'k')
+		return -1;
+	if (vault_kdf_parse(arg, ctx) == 0)
+		return 0;
+	cli_error("--kdf takes interactive, moderate or sensitive, not '%s'", arg);
+	return -1;
 }

@@ -25,6 +25,16 @@ static const struct {
 	{"extract", cmd_extract, "copy an item out to a file, checked"},
 	{"verify", cmd_verify, "check that nothing held has been altered"},
 	{"passphrase", cmd_passphrase, "add, remove or change a passphrase"},
+	{"key", cmd_key, "make or show a custodian's signing key"},
+	{"custodian", cmd_custodian, "add, list or remove who may act"},
+	{"log", cmd_log, "the verified history of the vault or of an item"},
+	{"note", cmd_note, "record a note about an item"},
+	{"transfer", cmd_transfer, "offer custody of an item to a custodian"},
+	{"accept", cmd_accept, "accept custody of an item (countersign)"},
+	{"checkpoint", cmd_checkpoint, "print the log's latest signed checkpoint"},
+	{"prove", cmd_prove, "print an inclusion proof of a record"},
+	{"consistency", cmd_consistency, "print a consistency proof"},
+	{"witness", cmd_witness, "cosign another vault's checkpoint"},
 };
 
 static void usage(FILE *out)
@@ -45,7 +55,13 @@ static void usage(FILE *out)
 		"                          $EVAULT_PASSPHRASE, else the terminal)\n"
 		"  --no-wait               fail at once if another evault holds "
 		"the vault\n"
-		"  --quiet                 no progress bar\n\n"
+		"  --quiet                 no progress bar\n"
+		"  --key FILE              the custodian key to act with (else\n"
+		"                          $EVAULT_KEY, else the only key in\n"
+		"                          $XDG_CONFIG_HOME/evault/keys)\n"
+		"  --key-passphrase-file FILE  its passphrase (else\n"
+		"                          $EVAULT_KEY_PASSPHRASE, else the "
+		"terminal)\n\n"
 		"Run 'evault COMMAND --help' for a command's options.\n"
 		"Exit status: 0 success, 1 verification failed or refused, 2 "
 		"error.\n");
@@ -116,7 +132,9 @@ int main(int argc, char **argv)
 			argc -= optind;
 			argv += optind;
 			optind = 0; /* restart getopt for the subcommand */
-			return commands[i].fn(argc, argv, &g);
+			int rc = commands[i].fn(argc, argv, &g);
+			vault_identity_free(g.identity);
+			return rc;
 		}
 	}
 	cli_error("'%s' is not an evault command; see 'evault --help'", name);

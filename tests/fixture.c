@@ -41,12 +41,40 @@ void *fx_keep(void *p)
 
 static vault *handles[16];
 
+/* Every record is signed by a custodian: the tests act as "fixture",
+ * whose key is made once per run (in fx_run, before the tests fork) and
+ * set on every handle the fixture hands out. */
+vault_identity *fx_id;
+
+static void make_identity(const char *dir)
+{
+	char path[PATH_MAX];
+	vault *v = vault_new();
+	snprintf(path, sizeof path, "%s/fixture.key", dir);
+	if (!v ||
+	    vault_identity_create(v, "fixture", 0, FX_PASS, FX_PASSLEN,
+				  VAULT_KDF_INTERACTIVE, path, NULL, 0) != VAULT_OK ||
+	    vault_identity_open(v, path, FX_PASS, FX_PASSLEN, &fx_id) != VAULT_OK)
+		fprintf(stderr, "fixture: cannot make the custodian key: %s\n",
+			v ? vault_errmsg(v) : "out of memory");
+	vault_free(v);
+}
+
+vault *fx_new(void)
+{
+	vault *v = vault_new();
+	ck_assert_ptr_nonnull(v);
+	if (!fx_id)
+		make_identity(fx_root);
+	vault_set_identity(v, fx_id);
+	return v;
+}
+
 vault *fx_handle(void)
 {
 	for (size_t i = 0; i < sizeof handles / sizeof *handles; i++) {
 		if (!handles[i]) {
-			handles[i] = vault_new();
-			ck_assert_ptr_nonnull(handles[i]);
+			handles[i] = fx_new();
 			return handles[i];
 		}
 	}
@@ -120,8 +148,7 @@ void fx_vault_setup(void)
 	vault_err e;
 
 	fx_tmp_setup();
-	fx_v = vault_new();
-	ck_assert_ptr_nonnull(fx_v);
+	fx_v = fx_new();
 	e = vault_create(fx_v, fx_vdir, FX_PASS, FX_PASSLEN,
 			 VAULT_KDF_INTERACTIVE);
 	ck_assert_msg(e == VAULT_OK, "vault_create: %s: %s", vault_strerror(e),
@@ -293,8 +320,7 @@ vault *fx_reopen(unsigned flags)
 	vault_err e;
 
 	vault_free(fx_v);
-	fx_v = vault_new();
-	ck_assert_ptr_nonnull(fx_v);
+	fx_v = fx_new();
 	o.flags = flags;
 	e = vault_open(fx_v, fx_vdir, &o);
 	ck_assert_msg(e == VAULT_OK, "vault_open: %s: %s", vault_strerror(e),
@@ -343,9 +369,12 @@ int fx_run(Suite *s)
 			tmp, strerror(errno));
 		run_base[0] = '\0';
 	}
+	make_identity(run_base[0] ? run_base : tmp);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	vault_identity_free(fx_id);
+	fx_id = NULL;
 	remove_tree(run_base);
 	return failed == 0 ? 0 : 1;
 }

@@ -30,6 +30,10 @@
 extern char fx_root[]; /* this test's temporary directory */
 extern char fx_vdir[]; /* fx_root/vault */
 extern vault *fx_v;    /* the vault handle (vault fixture), or NULL */
+extern vault_identity *fx_id; /* the custodian "fixture" the tests act as */
+
+/* A new handle acting as the fixture's custodian. */
+vault *fx_new(void);
 
 /* Checked fixtures: a temporary directory only, or one holding a vault. */
 void fx_tmp_setup(void);

@@ -63,6 +63,8 @@ static void item_free(vault_item *it)
 	free((char *)it->case_name);
 	free((char *)it->source);
 	free((char *)it->note);
+	free((char *)it->holder);
+	free((char *)it->pending_to);
 	free(it);
 }
 
@@ -84,6 +86,7 @@ void catalog_truncate(vault_catalog *c, size_t n)
 void catalog_release(vault_catalog *c)
 {
 	catalog_truncate(c, 0);
+	free(c->cust);
 	free(c->items);
 	free(c->table);
 	memset(c, 0, sizeof *c);
@@ -105,7 +108,8 @@ static int valid_id(const char *s)
 	return 1;
 }
 
-static vault_err add_item(vault *v, json_t *rec, json_t *item, uint64_t index)
+static vault_err add_item(vault *v, json_t *rec, json_t *item, uint64_t index,
+			  const char *signer)
 {
 	vault_catalog *c = &v->cat;
 	const char *id = json_string_value(json_object_get(item, "sha256"));
@@ -149,7 +153,8 @@ static vault_err add_item(vault *v, json_t *rec, json_t *item, uint64_t index)
 	it->note = dup_field(item, "note");
 	it->record = index;
 	it->receipts = 1;
-	if (!it->name || !it->path || !it->ingested) {
+	it->holder = strdup(signer);
+	if (!it->name || !it->path || !it->ingested || !it->holder) {
 		item_free(it);
 		return vault_fail(v, VAULT_E_CORRUPT,
 				  "ingest record lacks name, path or time");
@@ -162,24 +167,186 @@ static vault_err add_item(vault *v, json_t *rec, json_t *item, uint64_t index)
 	return VAULT_OK;
 }
 
-vault_err catalog_apply(vault *v, const char *record, size_t len,
-			uint64_t index)
+const custodian_entry *catalog_custodian(const vault_catalog *c,
+					 const char *name)
+{
+	for (size_t i = 0; i < c->ncust; i++)
+		if (c->cust[i].removed == UINT64_MAX &&
+		    strcmp(c->cust[i].ver.name, name) == 0)
+			return &c->cust[i];
+	return NULL;
+}
+
+size_t catalog_custodians_active(const vault_catalog *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->ncust; i++)
+		n += c->cust[i].removed == UINT64_MAX;
+	return n;
+}
+
+/* Point each entry's public view at its own strings (after a move). */
+static void custodians_fix(vault_catalog *c)
+{
+	for (size_t i = 0; i < c->ncust; i++) {
+		c->cust[i].pub.name = c->cust[i].ver.name;
+		c->cust[i].pub.vkey = c->cust[i].vkey;
+	}
+}
+
+static vault_err register_custodian(vault *v, json_t *cust, uint64_t index)
+{
+	vault_catalog *c = &v->cat;
+	const char *name = json_string_value(json_object_get(cust, "name"));
+	const char *vkey = json_string_value(json_object_get(cust, "vkey"));
+	note_verifier ver;
+
+	if (!name || !vkey || note_vkey_parse(&ver, vkey, strlen(vkey)) != 0 ||
+	    ver.type != NOTE_TYPE_ED25519 || strcmp(ver.name, name) != 0)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "custodian record with an invalid key");
+	if (catalog_custodian(c, name))
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "custodian '%s' registered twice", name);
+	if (c->ncust == c->capcust) {
+		size_t cap = c->capcust ? c->capcust * 2 : 8;
+		custodian_entry *p = realloc(c->cust, cap * sizeof *p);
+		if (!p)
+			return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		c->cust = p;
+		c->capcust = cap;
+	}
+	custodian_entry *ce = &c->cust[c->ncust++];
+	memset(ce, 0, sizeof *ce);
+	ce->ver = ver;
+	note_vkey_format(&ver, ce->vkey);
+	ce->pub.added = index;
+	ce->removed = UINT64_MAX;
+	custodians_fix(c);
+	return VAULT_OK;
+}
+
+static vault_err unregister_custodian(vault *v, json_t *cust, uint64_t index)
+{
+	const char *name = json_string_value(json_object_get(cust, "name"));
+	custodian_entry *ce =
+		name ? (custodian_entry *)catalog_custodian(&v->cat, name) : NULL;
+	if (!ce)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "removal of an unknown custodian");
+	if (catalog_custodians_active(&v->cat) == 1)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "removal of the last custodian");
+	ce->removed = index;
+	return VAULT_OK;
+}
+
+/* The item a record concerns, by its "item" id. */
+static vault_item *record_item(vault *v, json_t *rec)
+{
+	const char *id = json_string_value(json_object_get(rec, "item"));
+	if (!valid_id(id)) {
+		vault_fail(v, VAULT_E_CORRUPT, "record names no valid item");
+		return NULL;
+	}
+	vault_item *it = catalog_lookup(&v->cat, id);
+	if (!it)
+		vault_fail(v, VAULT_E_CORRUPT, "record names an item not held");
+	return it;
+}
+
+static vault_err apply_transfer(vault *v, json_t *rec, uint64_t index,
+				const char *signer, bool accept)
+{
+	vault_item *it = record_item(v, rec);
+	if (!it)
+		return VAULT_E_CORRUPT;
+	if (!accept) {
+		const char *to = json_string_value(json_object_get(rec, "to"));
+		if (!to || !catalog_custodian(&v->cat, to))
+			return vault_fail(v, VAULT_E_CORRUPT,
+					  "transfer to an unregistered custodian");
+		if (strcmp(it->holder, signer) != 0 || it->pending_to)
+			return vault_fail(v, VAULT_E_CORRUPT,
+					  "transfer by '%s', who does not hold the "
+					  "item",
+					  signer);
+		free((char *)it->pending_to);
+		it->pending_to = strdup(to);
+		it->pending_record = index;
+		return it->pending_to ? VAULT_OK
+				      : vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	}
+	json_int_t t = json_integer_value(json_object_get(rec, "transfer"));
+	const char *leaf = json_string_value(json_object_get(rec, "transfer_leaf"));
+	char want[65];
+	if (!it->pending_to || strcmp(it->pending_to, signer) != 0 ||
+	    t != (json_int_t)it->pending_record || !leaf)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "acceptance by '%s' of no transfer pending to it",
+				  signer);
+	util_hex(want, v->log.leaves[it->pending_record], 32);
+	if (strcmp(leaf, want) != 0)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "acceptance names another transfer record");
+	free((char *)it->holder);
+	it->holder = it->pending_to;
+	it->pending_to = NULL;
+	return VAULT_OK;
+}
+
+vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index)
+{
+	json_t *rec = json_rec;
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	const char *actor = json_string_value(json_object_get(rec, "actor"));
+	const custodian_entry *ce = actor ? catalog_custodian(&v->cat, actor) : NULL;
+
+	if (!json_is_object(rec))
+		return vault_fail(v, VAULT_E_CORRUPT, "record is not a JSON object");
+	if (json_integer_value(json_object_get(rec, "v")) != 1)
+		return vault_fail(v, VAULT_E_VERSION, "record of an unknown version");
+	if (!kind || !actor)
+		return vault_fail(v, VAULT_E_CORRUPT, "record has no kind or actor");
+	if ((index == 0) != (strcmp(kind, "init") == 0))
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "an init record must be first, and only first");
+	if (index > 0 && !ce)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "by '%s', who is not a registered custodian",
+				  actor);
+	if (strcmp(kind, "init") == 0 || strcmp(kind, "custodian-add") == 0) {
+		json_t *c = json_object_get(rec, "custodian");
+		if (index == 0 &&
+		    strcmp(actor, json_string_value(json_object_get(c, "name"))
+					  ? json_string_value(json_object_get(c, "name"))
+					  : "") != 0)
+			return vault_fail(v, VAULT_E_CORRUPT,
+					  "the init record registers someone else "
+					  "than its actor");
+		return register_custodian(v, c, index);
+	}
+	if (strcmp(kind, "custodian-remove") == 0)
+		return unregister_custodian(v, json_object_get(rec, "custodian"),
+					    index);
+	if (strcmp(kind, "ingest") == 0)
+		return add_item(v, rec, json_object_get(rec, "item"), index, actor);
+	if (strcmp(kind, "transfer") == 0 || strcmp(kind, "accept") == 0)
+		return apply_transfer(v, rec, index, actor,
+				      strcmp(kind, "accept") == 0);
+	if (strcmp(kind, "note") == 0 || strcmp(kind, "access") == 0)
+		return record_item(v, rec) ? VAULT_OK : VAULT_E_CORRUPT;
+	/* verify, passphrase-add, passphrase-remove: nothing to replay */
+	return VAULT_OK;
+}
+
+vault_err catalog_apply(vault *v, const char *body, size_t len, uint64_t index)
 {
 	json_error_t jerr;
-	json_t *rec = json_loadb(record, len, JSON_REJECT_DUPLICATES, &jerr);
-	vault_err e = VAULT_OK;
-	if (!rec || !json_is_object(rec))
-		e = vault_fail(v, VAULT_E_CORRUPT, "record is not a JSON object");
-	else if (json_integer_value(json_object_get(rec, "v")) != 1)
-		e = vault_fail(v, VAULT_E_VERSION, "record of an unknown version");
-	else {
-		const char *kind = json_string_value(json_object_get(rec, "kind"));
-		if (!kind)
-			e = vault_fail(v, VAULT_E_CORRUPT, "record has no kind");
-		else if (strcmp(kind, "ingest") == 0)
-			e = add_item(v, rec, json_object_get(rec, "item"), index);
-		/* other kinds (init, passphrase-*) carry no catalogue state */
-	}
+	json_t *rec = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rec)
+		return vault_fail(v, VAULT_E_CORRUPT, "record is not JSON");
+	vault_err e = catalog_apply_json(v, rec, index);
 	json_decref(rec);
 	return e;
 }

@@ -13,6 +13,8 @@
 #include <sodium.h>
 
 #include "vault/backend.h"
+#include "vault/merkle.h"
+#include "vault/note.h"
 #include "vault/vault.h"
 
 /* --- Key schedule --------------------------------------------------------
@@ -25,6 +27,7 @@ enum {
 	KEYID_RECORD = 3, /* AEAD key for log records */
 	KEYID_STATE = 4,  /* MAC key for the log's state file */
 	KEYID_SLOT = 5,   /* MAC key over passphrase slot files */
+	KEYID_LOG = 6,    /* Ed25519 seed of the log's checkpoint key */
 };
 #define VAULT_KDF_CONTEXT "evault01"
 
@@ -45,7 +48,17 @@ typedef struct {
 	uint64_t rec_bytes;   /* committed length of log/records */
 	unsigned char (*leaves)[32];
 	size_t leaves_cap;
+	uint64_t *offsets;    /* byte offset of each record in log/records */
+	size_t offsets_cap;
+	merkle_frontier frontier;      /* tree of the committed records */
+	merkle_frontier pend_frontier; /* ... and of the staged ones */
 	unsigned char root[32];
+	char origin[64];      /* checkpoint origin: "evault/<vault id>" */
+	note_signer *signer;  /* the log's checkpoint key (secret) */
+	note_verifier vkey;   /* its public half, as in pub/log.vkey */
+	/* the record last returned by vault_record_at() */
+	char *cur_text;
+	char *cur_fields[4];
 	/* staged: encrypted entries and leaves not yet committed */
 	unsigned char *pend;
 	size_t pend_len, pend_cap;
@@ -57,7 +70,16 @@ typedef struct {
 
 /* --- Catalogue (catalog.c) ----------------------------------------------- */
 typedef struct {
+	vault_custodian pub; /* name and vkey point into ver / vkey below */
+	char vkey[NOTE_VKEY_BYTES];
+	note_verifier ver;
+	uint64_t removed;    /* log index of its removal; UINT64_MAX: active */
+} custodian_entry;
+
+typedef struct {
 	vault_item **items; /* individually allocated: pointers stay valid */
+	custodian_entry *cust; /* every custodian ever registered, in order */
+	size_t ncust, capcust;
 	size_t n, cap;
 	size_t committed;   /* items present at the last commit */
 	uint32_t *table;    /* open addressing: index+1 into items, 0 empty */
@@ -76,9 +98,11 @@ struct vault {
 	int lockfd;
 	bool writable;
 	bool unlocked;
+	bool manual_commit; /* vault_set_autocommit(v, 0) */
 	unsigned char id[16];
 	char id_hex[33];
 	vault_keys *keys;
+	const vault_identity *actor; /* signs the records this handle writes */
 	vault_backend *store;
 	vault_log log;
 	vault_catalog cat;
@@ -209,18 +233,78 @@ void log_discard(vault *v);
 void log_release(vault_log *l);
 void log_problem(vault_log *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Read committed record `index` back from log/records, checked against
+ * its leaf: the signed note, malloc'd and NUL-terminated. */
+vault_err log_read_record(vault *v, uint64_t index, char **out, size_t *len);
+/* The same on an open log/records fd, safe from several threads (it
+ * touches no handle state); -1 with *why. */
+int log_read_record_fd(const vault *v, int fd, uint64_t index, char **out,
+		       size_t *len, const char **why);
 /* Stage a record of `kind` with the given JSON fields (stolen). */
 vault_err log_stage_json(vault *v, const char *kind, void *json_fields);
 
-/* --- Merkle tree (merkle.c): RFC 6962 hashing ---------------------------- */
-#include "vault/merkle.h"
-
 /* --- Catalogue (catalog.c) ------------------------------------------------ */
-vault_err catalog_apply(vault *v, const char *record, size_t len,
+/* Apply a record's body (one JSON line, or parsed) to the catalogue and
+ * the custodian registry.  The body's actor must be a custodian registered
+ * before it (the init record registers its own actor); that the actor
+ * really signed it is checked by custody_verify_signatures(). */
+vault_err catalog_apply(vault *v, const char *body, size_t len,
 			uint64_t index);
+vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index);
+/* The active custodian of that name, or NULL. */
+const custodian_entry *catalog_custodian(const vault_catalog *c,
+					 const char *name);
+size_t catalog_custodians_active(const vault_catalog *c);
 vault_item *catalog_lookup(const vault_catalog *c, const char id[65]);
 void catalog_truncate(vault_catalog *c, size_t n);
 void catalog_release(vault_catalog *c);
+
+/* --- Custody (custody.c, identity.c, witness.c) --------------------------- */
+note_signer *identity_signer(const vault_identity *id);
+void keyslot_costs(vault_kdf kdf, uint64_t *ops, uint64_t *mem);
+/* Parse base64 hashes, one per line (empty lines skipped). */
+int proof_lines_parse(const char *text, size_t len,
+		      unsigned char out[MERKLE_MAX_PROOF][32], size_t *count);
+/* Derive the log's checkpoint key from the master key; origin from id. */
+vault_err custody_log_key(vault *v);
+/* Sign a record body as the handle's actor: the signed note, malloc'd. */
+vault_err custody_sign(vault *v, const char *body, size_t len, char **note,
+		       size_t *notelen);
+/* The body of a record (the signed note's text), unverified, pointing
+ * into `note`; -1 if it is not a signed note. */
+int custody_body(const char *note, size_t len, const char **body,
+		 size_t *bodylen);
+/* Check every committed record's signature against the custodians
+ * registered at its time, on both cores; each bad record is reported
+ * through fn ("log/records", detail).  Returns the number of bad ones. */
+size_t custody_verify_signatures(vault *v,
+				 void (*fn)(void *ctx, const char *file,
+					    const char *detail),
+				 void *ctx);
+/* Write the signed checkpoint of the staged tree before the commit. */
+vault_err custody_checkpoint_write(vault *v, uint64_t size,
+				   const unsigned char root[32]);
+/* Writers: remove checkpoints beyond the committed size (left by a commit
+ * that did not finish). */
+void custody_checkpoint_cleanup(vault *v);
+/* Check every stored checkpoint against the leaves; problems are noted
+ * through fn.  `committed` is the size the state commits to (or the
+ * latest checkpoint's size when checking without a key). */
+typedef void (*custody_problem_fn)(void *ctx, const char *file,
+				   const char *detail);
+int custody_check_checkpoints(vault *v, const unsigned char (*leaves)[32],
+			      uint64_t nleaves, uint64_t committed,
+			      uint64_t *latest, custody_problem_fn fn, void *ctx);
+
+/* Check a checkpoint kept outside the vault against the leaves: NULL if
+ * the log still contains it, else why not. */
+const char *custody_check_trusted(vault *v, const char *cp, size_t len,
+				  const unsigned char (*leaves)[32],
+				  uint64_t nleaves);
+/* For a vault opened without its key: the log key from pub/log.vkey and
+ * every leaf in log/leaves (malloc'd). */
+vault_err custody_load_public(vault *v, unsigned char (**leaves)[32],
+			      uint64_t *n);
 
 /* --- Type detection (sniff.c) -------------------------------------------- */
 void sniff_type(const unsigned char *buf, size_t len, char out[48]);

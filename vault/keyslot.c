@@ -48,7 +48,7 @@ void keys_derive(vault_keys *k)
 				   k->master);
 }
 
-static void kdf_costs(vault_kdf kdf, uint64_t *ops, uint64_t *mem)
+void keyslot_costs(vault_kdf kdf, uint64_t *ops, uint64_t *mem)
 {
 	switch (kdf) {
 	case VAULT_KDF_INTERACTIVE:
@@ -95,7 +95,7 @@ vault_err keyslot_create(vault *v, const char *pass, size_t len,
 
 	if (len == 0)
 		return vault_fail(v, VAULT_E_INVALID, "empty passphrase");
-	kdf_costs(kdf, &ops, &mem);
+	keyslot_costs(kdf, &ops, &mem);
 	memset(slot, 0, sizeof slot);
 	memcpy(slot, SLOT_MAGIC, 8);
 	util_le32(slot + 8, SLOT_ALG_ARGON2ID13);

@@ -80,6 +80,11 @@ void log_release(vault_log *l)
 {
 	clear_problems(l);
 	free(l->leaves);
+	free(l->offsets);
+	note_signer_free(l->signer);
+	free(l->cur_text);
+	for (int i = 0; i < 4; i++)
+		free(l->cur_fields[i]);
 	if (l->pend) {
 		sodium_memzero(l->pend, l->pend_cap);
 		free(l->pend);
@@ -98,6 +103,10 @@ static int leaves_reserve(vault_log *l, uint64_t n)
 	if (!p)
 		return -1;
 	l->leaves = p;
+	p = realloc(l->offsets, cap * sizeof *l->offsets);
+	if (!p)
+		return -1;
+	l->offsets = p;
 	l->leaves_cap = cap;
 	return 0;
 }
@@ -187,7 +196,22 @@ static vault_err state_write(vault *v, uint64_t size, uint64_t bytes,
 vault_err log_create(vault *v)
 {
 	unsigned char root[32];
+	char vkey[NOTE_VKEY_BYTES + 1];
 	static const char *const files[] = {"log/records", "log/leaves"};
+	vault_err e = custody_log_key(v);
+	if (e != VAULT_OK)
+		return e;
+	if (mkdirat(v->dirfd, "log/checkpoints", 0700) < 0)
+		return vault_fail_errno(v, errno, "cannot create '%s/log/checkpoints'",
+					v->dir);
+	note_vkey_format(&v->log.vkey, vkey);
+	strcat(vkey, "\n");
+	int wrc = util_atomic_write(v->dirfd, "pub/log.vkey", vkey, strlen(vkey));
+	if (wrc < 0)
+		return vault_fail_errno(v, wrc, "cannot write '%s/pub/log.vkey'",
+					v->dir);
+	merkle_frontier_init(&v->log.frontier);
+	v->log.pend_frontier = v->log.frontier;
 	for (int i = 0; i < 2; i++) {
 		int fd = openat(v->dirfd, files[i],
 				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -242,10 +266,66 @@ static int load_leaves(vault *v, uint64_t size)
 	return 0;
 }
 
+/* Decrypt entry `index` (ciphertext ct of len bytes under nonce) into pt
+ * (len bytes) and strip its padding: the record is pt[0..*rlen), followed
+ * by a NUL.  0, or -1 with *why set. */
+static int open_entry(const vault *v, uint64_t index,
+		      const unsigned char *nonce,
+		      const unsigned char *ct, uint32_t len, unsigned char *pt,
+		      size_t *rlen, const char **why)
+{
+	unsigned char ad[40];
+	unsigned long long ptlen;
+	record_ad(v, index, ad);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL, ct, len,
+						       ad, sizeof ad, nonce,
+						       v->keys->record) != 0) {
+		*why = "does not authenticate";
+		return -1;
+	}
+	uint32_t n = ptlen >= 4 ? util_get_le32(pt) : 0;
+	if (ptlen < 4 || n == 0 || n > ptlen - 4 || padded_len(n) != ptlen) {
+		*why = "has a bad inner length";
+		return -1;
+	}
+	memmove(pt, pt + 4, n);
+	pt[n] = '\0';
+	*rlen = n;
+	return 0;
+}
+
+/* Check one decrypted record's leaf and replay its body into the
+ * catalogue.  Signatures are checked by verify, on both cores
+ * (custody_verify_signatures): the records are authenticated by the
+ * vault's key already, and opening a vault must stay fast. */
+static void replay_record(vault *v, uint64_t i, const char *rec, size_t len)
+{
+	unsigned char leaf[32];
+	const char *body;
+	size_t bodylen;
+
+	merkle_leaf_hash((const unsigned char *)rec, len, leaf);
+	if (memcmp(leaf, v->log.leaves[i], 32) != 0)
+		log_problem(&v->log,
+			    "log/leaves: leaf %" PRIu64
+			    " does not match the hash of record %" PRIu64,
+			    i, i);
+	if (custody_body(rec, len, &body, &bodylen) < 0) {
+		log_problem(&v->log, "log/records: record %" PRIu64
+				     " is not a signed note",
+			    i);
+		return;
+	}
+	if (catalog_apply(v, body, bodylen, i) != VAULT_OK)
+		log_problem(&v->log, "log/records: record %" PRIu64
+				     " is not a valid record: %s",
+			    i, v->err);
+}
+
 /* Read and check the committed records, feeding each to the catalogue. */
 static void load_records(vault *v, uint64_t size, uint64_t bytes)
 {
-	unsigned char head[ENTRY_HEAD], ad[40], leaf[32];
+	unsigned char head[ENTRY_HEAD];
 	unsigned char *ct = NULL, *pt = NULL;
 	uint64_t off = 0, i;
 	int fd = openat(v->dirfd, "log/records", O_RDONLY | O_CLOEXEC);
@@ -270,6 +350,7 @@ static void load_records(vault *v, uint64_t size, uint64_t bytes)
 		bytes = (uint64_t)st.st_size;
 	}
 	for (i = 0; i < size; i++) {
+		v->log.offsets[i] = off;
 		if (bytes - off < ENTRY_HEAD ||
 		    util_read_full(fd, head, ENTRY_HEAD) != ENTRY_HEAD) {
 			log_problem(&v->log, "log/records: record %" PRIu64
@@ -299,38 +380,15 @@ static void load_records(vault *v, uint64_t size, uint64_t bytes)
 			break;
 		}
 		off += len;
-		unsigned long long ptlen;
-		record_ad(v, i, ad);
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-			    pt, &ptlen, NULL, ct, len, ad, sizeof ad, head + 4,
-			    v->keys->record) != 0) {
-			log_problem(&v->log, "log/records: record %" PRIu64
-					     " does not authenticate",
-				    i);
+		size_t rlen;
+		const char *why;
+		if (open_entry(v, i, head + 4, ct, len, pt, &rlen, &why) < 0) {
+			log_problem(&v->log, "log/records: record %" PRIu64 " %s",
+				    i, why);
 			continue;
 		}
-		uint32_t rlen = ptlen >= 4 ? util_get_le32(pt) : 0;
-		if (ptlen < 4 || rlen == 0 || rlen > ptlen - 4 ||
-		    padded_len(rlen) != ptlen) {
-			log_problem(&v->log, "log/records: record %" PRIu64
-					     " has a bad inner length",
-				    i);
-			continue;
-		}
-		memmove(pt, pt + 4, rlen);
-		ptlen = rlen;
-		merkle_leaf_hash(pt, (size_t)ptlen, leaf);
-		if (memcmp(leaf, v->log.leaves[i], 32) != 0)
-			log_problem(&v->log,
-				    "log/leaves: leaf %" PRIu64
-				    " does not match the hash of record %" PRIu64,
-				    i, i);
-		pt[ptlen] = '\0';
-		if (catalog_apply(v, (char *)pt, (size_t)ptlen, i) != VAULT_OK)
-			log_problem(&v->log, "log/records: record %" PRIu64
-					     " is not a valid record: %s",
-				    i, v->err);
-		sodium_memzero(pt, (size_t)ptlen);
+		replay_record(v, i, (char *)pt, rlen);
+		sodium_memzero(pt, rlen);
 	}
 	if (i == size && off != bytes)
 		log_problem(&v->log, "log/records: %" PRIu64
@@ -342,12 +400,93 @@ static void load_records(vault *v, uint64_t size, uint64_t bytes)
 	close(fd);
 }
 
+int log_read_record_fd(const vault *v, int fd, uint64_t index, char **out,
+		       size_t *len, const char **why)
+{
+	unsigned char head[ENTRY_HEAD], leaf[32], *ct = NULL, *pt = NULL;
+	size_t rlen;
+	int rc = -1;
+
+	if (index >= v->log.size) {
+		*why = "is not in the committed log";
+		return -1;
+	}
+	if (pread(fd, head, ENTRY_HEAD, (off_t)v->log.offsets[index]) !=
+	    ENTRY_HEAD) {
+		*why = "is cut short";
+		return -1;
+	}
+	uint32_t clen = util_get_le32(head);
+	if (clen < crypto_aead_xchacha20poly1305_ietf_ABYTES + 1 ||
+	    clen > RECORD_MAX) {
+		*why = "has an impossible length";
+		return -1;
+	}
+	ct = malloc(clen);
+	pt = malloc((size_t)clen + 1);
+	if (!ct || !pt) {
+		*why = "cannot be read: out of memory";
+		goto out;
+	}
+	if (pread(fd, ct, clen, (off_t)(v->log.offsets[index] + ENTRY_HEAD)) !=
+	    (ssize_t)clen) {
+		*why = "is cut short";
+		goto out;
+	}
+	if (open_entry(v, index, head + 4, ct, clen, pt, &rlen, why) < 0)
+		goto out;
+	merkle_leaf_hash(pt, rlen, leaf);
+	if (memcmp(leaf, v->log.leaves[index], 32) != 0) {
+		*why = "does not match its leaf";
+		goto out;
+	}
+	*out = (char *)pt;
+	*len = rlen;
+	pt = NULL;
+	rc = 0;
+out:
+	free(ct);
+	free(pt);
+	return rc;
+}
+
+vault_err log_read_record(vault *v, uint64_t index, char **out, size_t *len)
+{
+	const char *why;
+	int fd = openat(v->dirfd, "log/records", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vault_fail_errno(v, errno, "cannot open '%s/log/records'",
+					v->dir);
+	int rc = log_read_record_fd(v, fd, index, out, len, &why);
+	close(fd);
+	if (rc < 0)
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "log/records: record %" PRIu64 " %s", index, why);
+	return VAULT_OK;
+}
+
 vault_err log_load(vault *v)
 {
 	uint64_t size = 0, bytes = 0;
 	unsigned char root[32], got[32];
+	char *vk = NULL;
+	size_t vklen;
+	vault_err e;
 
 	log_release(&v->log);
+	if ((e = custody_log_key(v)) != VAULT_OK)
+		return e;
+	char want[NOTE_VKEY_BYTES];
+	note_vkey_format(&v->log.vkey, want);
+	if (util_read_small(v->dirfd, "pub/log.vkey", NOTE_VKEY_BYTES + 1,
+			    (unsigned char **)&vk, &vklen) < 0 ||
+	    vklen != strlen(want) + 1 || memcmp(vk, want, vklen - 1) != 0 ||
+	    vk[vklen - 1] != '\n')
+		log_problem(&v->log, "pub/log.vkey: missing or not this vault's "
+				     "log key");
+	free(vk);
+	merkle_frontier_init(&v->log.frontier);
+	v->log.pend_frontier = v->log.frontier;
 	if (state_read(v, &size, &bytes, root) < 0)
 		return VAULT_OK; /* problem noted; the catalogue stays empty */
 	if (size > (1ULL << 40) / 32) {
@@ -356,7 +495,11 @@ vault_err log_load(vault *v)
 	}
 	if (load_leaves(v, size) < 0)
 		return VAULT_OK;
-	merkle_root((const unsigned char (*)[32])v->log.leaves, size, got);
+	for (uint64_t i = 0; i < size; i++)
+		if (merkle_frontier_append(&v->log.frontier, v->log.leaves[i]) != 0)
+			break;
+	v->log.pend_frontier = v->log.frontier;
+	merkle_frontier_root(&v->log.frontier, got);
 	if (memcmp(got, root, 32) != 0)
 		log_problem(&v->log, "log/leaves: Merkle root of the %" PRIu64
 				     " leaves differs from the committed root",
@@ -413,6 +556,9 @@ vault_err log_stage(vault *v, const char *record, size_t len)
 	sodium_memzero(plain, plen);
 	free(plain);
 	merkle_leaf_hash((const unsigned char *)record, len, l->leaves[index]);
+	if (merkle_frontier_append(&l->pend_frontier, l->leaves[index]) != 0)
+		return vault_fail(v, VAULT_E_INVALID, "the log is full");
+	l->offsets[index] = l->rec_bytes + l->pend_len;
 	l->pend_len += need;
 	l->pend_count++;
 	return VAULT_OK;
@@ -436,30 +582,66 @@ vault_err log_stage_json(vault *v, const char *kind, void *json_fields)
 	json_object_set_new(rec, "kind", json_string(kind));
 	json_object_set_new(rec, "time", json_string(now));
 	json_object_set_new(rec, "nonce", json_string(hexnonce));
+	if (!v->actor) {
+		json_decref(fields);
+		json_decref(rec);
+		return custody_sign(v, NULL, 0, NULL, NULL); /* says why */
+	}
+	/* Refuse at once what verify would flag: a key that is not the one
+	 * registered under its name. */
+	const custodian_entry *ce =
+		catalog_custodian(&v->cat, vault_identity_name(v->actor));
+	if (strcmp(kind, "init") != 0 &&
+	    (!ce || strcmp(ce->vkey, vault_identity_vkey(v->actor)) != 0)) {
+		json_decref(fields);
+		json_decref(rec);
+		return vault_fail(v, VAULT_E_DENIED,
+				  ce ? "key %s is not the registered key of "
+				       "custodian '%s'"
+				     : "key %s: '%s' is not a registered "
+				       "custodian of this vault",
+				  vault_identity_vkey(v->actor),
+				  vault_identity_name(v->actor));
+	}
+	if (v->actor)
+		json_object_set_new(rec, "actor",
+				    json_string(vault_identity_name(v->actor)));
 	if (fields)
 		json_object_update(rec, fields);
 	json_decref(fields);
 	char *text = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII |
 					     JSON_PRESERVE_ORDER);
-	json_decref(rec);
-	if (!text)
+	if (!text) {
+		json_decref(rec);
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	}
 	size_t len = strlen(text);
 	char *line = malloc(len + 2);
 	if (!line) {
 		free(text);
+		json_decref(rec);
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
 	}
 	memcpy(line, text, len);
 	line[len] = '\n';
 	line[len + 1] = '\0';
 	free(text);
-	e = log_stage(v, line, len + 1);
+	/* The record is the body signed by the acting custodian (a C2SP
+	 * signed note); the catalogue replays the body. */
+	char *note = NULL;
+	size_t notelen;
+	e = custody_sign(v, line, len + 1, &note, &notelen);
 	if (e == VAULT_OK)
-		e = catalog_apply(v, line, len + 1,
-				  v->log.size + v->log.pend_count - 1);
+		e = log_stage(v, note, notelen);
+	if (e == VAULT_OK)
+		e = catalog_apply_json(v, rec, v->log.size + v->log.pend_count - 1);
+	json_decref(rec);
 	sodium_memzero(line, len + 1);
 	free(line);
+	if (note) {
+		sodium_memzero(note, notelen);
+		free(note);
+	}
 	return e;
 }
 
@@ -467,6 +649,7 @@ void log_discard(vault *v)
 {
 	v->log.pend_len = 0;
 	v->log.pend_count = 0;
+	v->log.pend_frontier = v->log.frontier;
 }
 
 /* Write `n` bytes at `off` of a log file after cutting it to `off`. */
@@ -516,10 +699,17 @@ vault_err log_commit(vault *v)
 			      (size_t)l->pend_count * 32);
 	if (e != VAULT_OK)
 		return e;
-	merkle_root((const unsigned char (*)[32])l->leaves, newsize, root);
-	e = state_write(v, newsize, l->rec_bytes + l->pend_len, root);
+	merkle_frontier_root(&l->pend_frontier, root);
+	/* The checkpoint is written before the state: a crash between the
+	 * two leaves a checkpoint beyond the committed size, which the next
+	 * writer removes (custody_checkpoint_cleanup); never a committed log
+	 * without its checkpoint. */
+	e = custody_checkpoint_write(v, newsize, root);
+	if (e == VAULT_OK)
+		e = state_write(v, newsize, l->rec_bytes + l->pend_len, root);
 	if (e != VAULT_OK)
 		return e;
+	l->frontier = l->pend_frontier;
 	l->size = newsize;
 	l->rec_bytes += l->pend_len;
 	memcpy(l->root, root, 32);

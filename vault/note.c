@@ -154,14 +154,35 @@ static uint64_t get_be64(const unsigned char *p)
 
 /* Strict standard base64 (padding required, no stray bits, nothing
  * ignored) of s[0..n) into out (at most max bytes). */
-static int b64_decode(unsigned char *out, size_t max, const char *s, size_t n,
-		      size_t *outlen)
+int note_b64_decode(unsigned char *out, size_t max, const char *s, size_t n,
+		    size_t *outlen)
 {
-	size_t got;
+	size_t got, pad = 0;
 	if (n == 0 || n % 4 != 0 || n / 4 * 3 > max + 2)
 		return -1;
+	/* Only the standard alphabet, '=' only as final padding: libsodium
+	 * 1.0.18 decodes bytes >= 0x80 as '/', which would give one value
+	 * several spellings. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '+' || c == '/';
+		if (c == '=' && i >= n - 2)
+			pad++;
+		else if (!alpha || pad)
+			return -1;
+	}
 	if (sodium_base642bin(out, max, s, n, NULL, &got, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0)
+		return -1;
+	/* Canonical: the unused bits of the last group are zero. */
+	char *again = malloc(n + 1);
+	if (!again)
+		return -1;
+	sodium_bin2base64(again, n + 1, out, got, sodium_base64_VARIANT_ORIGINAL);
+	int same = strlen(again) == n && memcmp(again, s, n) == 0;
+	free(again);
+	if (!same)
 		return -1;
 	*outlen = got;
 	return 0;
@@ -243,7 +264,7 @@ static int split_key(const char *s, size_t len, char name[NOTE_NAME_MAX + 1],
 	size_t rawlen;
 	if (!p2 || !note_name_valid(s, nlen) ||
 	    parse_hex8(h, (size_t)(p2 - h), id) < 0 ||
-	    b64_decode(raw, 33, p2 + 1, (size_t)(end - p2 - 1), &rawlen) < 0 ||
+	    note_b64_decode(raw, 33, p2 + 1, (size_t)(end - p2 - 1), &rawlen) < 0 ||
 	    rawlen != 33 || !type_known(raw[0]))
 		return -1;
 	memcpy(name, s, nlen);
@@ -462,7 +483,7 @@ static int parse_sig_line(const char *line, size_t len, note_sig *sig,
 		return -1;
 	if (!raw)
 		raw = buf;
-	if (b64_decode(raw, NOTE_SIG_LINE_MAX, sp + 1, (size_t)(end - sp - 1),
+	if (note_b64_decode(raw, NOTE_SIG_LINE_MAX, sp + 1, (size_t)(end - sp - 1),
 		       &n) < 0 ||
 	    n < 5)
 		return -1;
@@ -764,7 +785,7 @@ int note_checkpoint_parse(note_checkpoint *c, const char *text, size_t len)
 	    next_line(text, len, &pos, &size, &slen) < 0 ||
 	    next_line(text, len, &pos, &root, &rlen) < 0 || olen == 0 ||
 	    olen > NOTE_NAME_MAX || parse_size(size, slen, &tmp.size) < 0 ||
-	    rlen != 44 || b64_decode(tmp.root, 32, root, rlen, &got) < 0 ||
+	    rlen != 44 || note_b64_decode(tmp.root, 32, root, rlen, &got) < 0 ||
 	    got != 32 || !ext_valid(text + pos, len - pos))
 		return -1;
 	memcpy(tmp.origin, origin, olen);

@@ -52,6 +52,12 @@ typedef struct {
 	unsigned char key[32];
 } note_verifier;
 
+/* Strict, canonical standard base64 (RFC 4648 section 4) of n bytes into
+ * out (max bytes): only the alphabet, '=' only as padding, zero unused
+ * bits.  0 with *outlen set, or -1. */
+int note_b64_decode(unsigned char *out, size_t max, const char *s, size_t n,
+		    size_t *outlen);
+
 /* A name is valid when non-empty, at most NOTE_NAME_MAX bytes of UTF-8,
  * with no '+', no Unicode space and no control character. */
 bool note_name_valid(const char *name, size_t len);

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "vault/internal.h"
 
 #define VAULT_FILE_MAX 4096
@@ -48,6 +50,7 @@ const char *vault_strerror(vault_err err)
 	case VAULT_E_STATE: return "operation not allowed now";
 	case VAULT_E_LASTSLOT: return "last passphrase slot";
 	case VAULT_E_WRITE: return "output failed";
+	case VAULT_E_DENIED: return "not allowed";
 	}
 	return "unknown error";
 }
@@ -193,6 +196,12 @@ static vault_err read_vault_file(vault *v)
 	if (format == 0)
 		return vault_fail(v, VAULT_E_CORRUPT, "'%s/VAULT': bad format 0",
 				  v->dir);
+	if (format < VAULT_FORMAT_VERSION)
+		return vault_fail(v, VAULT_E_VERSION,
+				  "vault '%s' has format %u, made by a development "
+				  "version of evault before signed custody records; "
+				  "this evault reads format %u only",
+				  v->dir, format, VAULT_FORMAT_VERSION);
 	util_unhex(v->id, sizeof v->id, idhex);
 	memcpy(v->id_hex, idhex, sizeof v->id_hex);
 	return VAULT_OK;
@@ -354,6 +363,11 @@ vault_err vault_create(vault *v, const char *dir, const char *pass,
 		return vault_fail(v, VAULT_E_STATE, "handle already open");
 	if (passlen == 0)
 		return vault_fail(v, VAULT_E_INVALID, "empty passphrase");
+	if (!v->actor)
+		return vault_fail(v, VAULT_E_STATE,
+				  "no custodian key: a vault is created by a "
+				  "custodian, who signs its first record (make a key "
+				  "with 'evault key new NAME')");
 	if ((e = make_layout(v, dir)) != VAULT_OK)
 		return e;
 	randombytes_buf(v->id, sizeof v->id);
@@ -379,7 +393,10 @@ vault_err vault_create(vault *v, const char *dir, const char *pass,
 	rc = util_atomic_write(v->dirfd, "VAULT", text, strlen(text));
 	if (rc < 0)
 		return vault_fail_errno(v, rc, "cannot write '%s/VAULT'", dir);
-	if ((e = log_stage_json(v, "init", NULL)) != VAULT_OK)
+	json_t *f = json_pack("{s:s,s:{s:s,s:s}}", "vault", v->id_hex,
+			      "custodian", "name", vault_identity_name(v->actor),
+			      "vkey", vault_identity_vkey(v->actor));
+	if ((e = log_stage_json(v, "init", f)) != VAULT_OK)
 		return e;
 	return vault_commit(v);
 }
@@ -401,6 +418,8 @@ vault_err vault_unlock(vault *v, const char *pass, size_t passlen)
 	keys_derive(v->keys);
 	if ((e = log_load(v)) != VAULT_OK)
 		return e;
+	if (v->writable && v->log.nproblems == 0)
+		custody_checkpoint_cleanup(v);
 	v->unlocked = true;
 	return VAULT_OK;
 }

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* On-disk format version this library writes and the newest it reads. */
-#define VAULT_FORMAT_VERSION 1
+#define VAULT_FORMAT_VERSION 2
 
 /* Item ids are SHA-256 hex; a prefix must have at least this many digits. */
 #define VAULT_ID_MIN_PREFIX 8
@@ -52,6 +52,8 @@ typedef enum {
 	VAULT_E_STATE,      /* call not allowed now (not unlocked, read-only) */
 	VAULT_E_LASTSLOT,   /* refusing to remove the only passphrase slot */
 	VAULT_E_WRITE,      /* the caller's output callback failed */
+	VAULT_E_DENIED,     /* refused: not a registered custodian, not the
+			     * holder of the item, not the receiver... */
 } vault_err;
 
 /* A fixed English name for an error code, never NULL. */
@@ -72,6 +74,29 @@ int vault_kdf_parse(const char *name, vault_kdf *out);
 /* Progress of a long operation: bytes done out of total (total may be 0
  * when unknown).  Called from the thread that made the call. */
 typedef void (*vault_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/* --- Custodians' keys ----------------------------------------------------
+ * A custodian (a person or organisation handling evidence) signs every
+ * action with its own Ed25519 key, kept outside the vault in a key file
+ * sealed by its own passphrase.  Keys are named; the public half is a
+ * C2SP note verifier key "name+keyid+base64".  Witness keys (cosignature
+ * type) are made the same way with `witness` set.  The handle `v` is used
+ * only for error messages here and need not be open. */
+typedef struct vault_identity vault_identity;
+/* Bytes needed for a verifier key string, NUL included. */
+#define VAULT_VKEY_MAX 320
+
+vault_err vault_identity_create(vault *v, const char *name, int witness,
+				const char *pass, size_t passlen, vault_kdf kdf,
+				const char *path, char *vkey_out, size_t vkeysize);
+vault_err vault_identity_open(vault *v, const char *path, const char *pass,
+			      size_t passlen, vault_identity **out);
+/* The verifier key stored in a key file, without its passphrase. */
+vault_err vault_identity_vkey_of_file(vault *v, const char *path, char *out,
+				      size_t n);
+const char *vault_identity_name(const vault_identity *id);
+const char *vault_identity_vkey(const vault_identity *id);
+void vault_identity_free(vault_identity *id);
 
 /* --- Handle lifecycle --------------------------------------------------- */
 
@@ -100,9 +125,19 @@ typedef struct {
 } vault_open_opts;
 #define VAULT_OPEN_OPTS_INIT {0, NULL, NULL}
 
+/* The custodian who acts through this handle: every record it writes is
+ * signed with this key.  Needed before vault_create() and before any call
+ * that writes a record; the key must be a registered custodian of the
+ * vault (vault_create registers it).  The handle does not take ownership:
+ * keep `id` alive until vault_free(). */
+void vault_set_identity(vault *v, const vault_identity *id);
+
 /* Create a new vault in `dir` (created if missing; must be empty if it
  * exists), protected by one passphrase slot.  On success the handle is
- * open for writing and unlocked, with an "init" record committed. */
+ * open for writing and unlocked, with an "init" record committed that
+ * registers the handle's identity as the first custodian, and the log's
+ * first checkpoint signed by the vault's log key (derived from the master
+ * key; its verifier key is written to pub/log.vkey). */
 vault_err vault_create(vault *v, const char *dir, const char *pass,
 		       size_t passlen, vault_kdf kdf);
 
@@ -144,6 +179,10 @@ typedef struct {
 	const char *note;
 	uint64_t record;      /* log index of the first ingest record */
 	uint32_t receipts;    /* how many ingests delivered these bytes */
+	const char *holder;   /* custodian holding it (ingester, or the last
+			       * who accepted a transfer) */
+	const char *pending_to; /* custodian a transfer awaits, or NULL */
+	uint64_t pending_record; /* log index of that transfer record */
 } vault_item;
 
 /* Items held, in ingest order.  Pointers stay valid until vault_free()
@@ -190,6 +229,12 @@ vault_err vault_ingest_file(vault *v, const char *path,
  * atomically.  On failure nothing staged is kept and the vault is as it
  * was at the previous commit. */
 vault_err vault_commit(vault *v);
+
+/* By default every action that writes a record (note, access, custodian
+ * changes...) commits at once.  With autocommit off they are only staged,
+ * and the caller commits them together with vault_commit(): how a batch
+ * of many records costs one commit.  Ingest always waits for a commit. */
+void vault_set_autocommit(vault *v, int on);
 
 /* Number of staged, uncommitted records. */
 size_t vault_pending(const vault *v);
@@ -239,8 +284,12 @@ typedef struct {
 	void *check_ctx;
 	vault_progress_fn progress;
 	void *progress_ctx;
+	/* A checkpoint of this vault kept outside it (signed note), or NULL:
+	 * the log must still contain it, else it was rolled back or forked. */
+	const char *trusted_checkpoint;
+	size_t trusted_len;
 } vault_verify_opts;
-#define VAULT_VERIFY_OPTS_INIT {NULL, NULL, NULL, NULL}
+#define VAULT_VERIFY_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, 0}
 
 typedef struct {
 	uint64_t items_checked;
@@ -249,6 +298,8 @@ typedef struct {
 	uint64_t log_problems;
 	uint64_t unreferenced;
 	uint64_t bytes;          /* original bytes authenticated and hashed */
+	uint64_t log_checked;    /* records covered by the latest valid
+				  * checkpoint */
 } vault_verify_summary;
 
 /* Check the log (every record authenticates, leaf hashes and the Merkle
@@ -262,7 +313,105 @@ vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 		       const vault_verify_opts *opts,
 		       vault_verify_summary *out);
 
+/* --- Custody ------------------------------------------------------------ */
+
+typedef struct {
+	const char *name;
+	const char *vkey;
+	uint64_t added;   /* log index of the record that registered it */
+} vault_custodian;
+
+/* Custodians registered now, in registration order. */
+size_t vault_custodian_count(const vault *v);
+const vault_custodian *vault_custodian_at(const vault *v, size_t i);
+/* Register (or remove) a custodian: a signed, committed record.  Removing
+ * the last custodian is refused. */
+vault_err vault_custodian_add(vault *v, const char *name, const char *vkey);
+vault_err vault_custodian_remove(vault *v, const char *name);
+
+/* Record, and commit, an action on an item:
+ *  "note"     free text about the item (`text`);
+ *  "access"   the item's bytes were read (`text`: "cat" or "extract");
+ *  "transfer" custody passes to custodian `text`, pending acceptance;
+ *  "accept"   the handle's custodian accepts a pending transfer to it. */
+vault_err vault_item_note(vault *v, const vault_item *item, const char *text);
+vault_err vault_item_access(vault *v, const vault_item *item,
+			    const char *how);
+vault_err vault_item_transfer(vault *v, const vault_item *item,
+			      const char *to);
+vault_err vault_item_accept(vault *v, const vault_item *item);
+/* Record the result of a verify (committed). */
+vault_err vault_record_verify(vault *v, const vault_verify_summary *sum);
+
+/* Check what needs no passphrase, on a vault opened but not unlocked:
+ * the leaf hashes against every stored checkpoint, each checkpoint's
+ * signature by pub/log.vkey, and so that the checkpoints form one
+ * append-only history; and the trusted checkpoint in opts, if any. */
+vault_err vault_verify_public(vault *v, const vault_verify_opts *opts,
+			      vault_verify_summary *out);
+
 /* --- Log ---------------------------------------------------------------- */
+
+/* Check every committed record's signature against the custodians
+ * registered at its time (both cores); each bad record is reported to fn
+ * as a VAULT_CHECK_LOG_DAMAGED check.  Returns how many were bad.  The
+ * same check runs in vault_verify(). */
+size_t vault_log_check_signatures(vault *v, vault_check_fn fn, void *ctx);
+
+/* A record of the log, decrypted and checked against its leaf at unlock
+ * (its signature: vault_log_check_signatures). */
+typedef struct {
+	uint64_t index;
+	const char *text;      /* the whole signed note */
+	size_t text_len;
+	const char *kind;      /* "init", "ingest", "note", ... */
+	const char *time;      /* ISO 8601 UTC */
+	const char *actor;     /* custodian who signed it */
+	const char *item;      /* item id the record concerns, or NULL */
+	const char *summary;   /* one line for humans */
+} vault_record;
+
+/* Records of the committed log, in order (valid until vault_free()). */
+vault_err vault_record_at(vault *v, uint64_t index, vault_record *out);
+
+/* The latest checkpoint (C2SP tlog-checkpoint signed note, with any
+ * cosignatures attached), malloc'd: free() it. */
+vault_err vault_checkpoint_latest(vault *v, char **out, size_t *len);
+/* The checkpoint of tree size `size`, as stored. */
+vault_err vault_checkpoint_get(vault *v, uint64_t size, char **out,
+			       size_t *len);
+/* The vault log's verifier key (C2SP vkey), from pub/log.vkey. */
+vault_err vault_log_vkey(vault *v, char *out, size_t n);
+/* Attach a witness's cosignature line to the stored checkpoint it signs
+ * (found by its tree size); the line's signature is checked against
+ * `witness_vkey` when given. */
+vault_err vault_checkpoint_add_cosignature(vault *v, const char *line,
+					   const char *witness_vkey);
+
+/* A C2SP tlog-proof of record `index` in the tree of `size` records
+ * (0: the latest checkpoint's size), malloc'd. */
+vault_err vault_prove(vault *v, uint64_t index, uint64_t size, char **out,
+		      size_t *len);
+/* The consistency proof between two stored checkpoints' sizes, as base64
+ * hashes one per line, malloc'd. */
+vault_err vault_consistency(vault *v, uint64_t old_size, uint64_t new_size,
+			    char **out, size_t *len);
+
+/* --- Witnessing -----------------------------------------------------------
+ * Cosign a vault's checkpoint as a witness: check its signature by
+ * `log_vkey`, and, against the state this witness keeps in `statedir`
+ * per origin, refuse a rollback or fork and require a consistency proof
+ * (base64 lines) from the size cosigned last.  On success the new size and
+ * root are stored atomically and the cosignature line written to `line`.
+ * Needs no vault: `v` only carries the error message. */
+vault_err vault_witness_cosign(vault *v, const vault_identity *witness,
+			       const char *statedir, const char *log_vkey,
+			       const char *checkpoint, size_t cplen,
+			       const char *proof, size_t prooflen, uint64_t now,
+			       char *line, size_t linesize,
+			       uint64_t *old_size_out);
+
+/* --- Log state ---------------------------------------------------------- */
 
 /* Committed number of records in the log. */
 uint64_t vault_log_size(const vault *v);

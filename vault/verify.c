@@ -9,6 +9,7 @@
  * an interrupted ingest leaves, or something put there by someone else).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,44 @@ static vault_err find_orphans(verify_ctx *c)
 	return VAULT_OK;
 }
 
+static void log_damaged(void *ctx, const char *file, const char *why)
+{
+	verify_ctx *c = ctx;
+	c->sum->log_problems++;
+	emit(c, VAULT_CHECK_LOG_DAMAGED, NULL, file, why);
+}
+
+/* Every stored checkpoint against the leaves; the latest must be the
+ * committed size; and the trusted checkpoint, if given, still in the
+ * log.  `committed` is 0 when checking without the key. */
+static void verify_checkpoints(verify_ctx *c, const unsigned char (*leaves)[32],
+			       uint64_t nleaves, uint64_t committed)
+{
+	vault *v = c->v;
+	uint64_t latest = 0;
+	char msg[256];
+	custody_check_checkpoints(v, leaves, nleaves,
+				  committed ? committed : UINT64_MAX, &latest,
+				  log_damaged, c);
+	c->sum->log_checked = latest;
+	if (committed && latest != committed) {
+		snprintf(msg, sizeof msg,
+			 "the latest valid checkpoint is for %" PRIu64
+			 " records, the log has %" PRIu64,
+			 latest, committed);
+		log_damaged(c, "log/checkpoints", msg);
+	}
+	if (!committed && latest == 0)
+		log_damaged(c, "log/checkpoints", "no valid checkpoint");
+	if (c->o->trusted_checkpoint) {
+		const char *why = custody_check_trusted(
+			v, c->o->trusted_checkpoint, c->o->trusted_len, leaves,
+			committed ? committed : latest);
+		if (why)
+			log_damaged(c, "log", why);
+	}
+}
+
 vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 		       const vault_verify_opts *opts, vault_verify_summary *out)
 {
@@ -135,6 +174,14 @@ vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 	}
 	if ((e = keyslot_check_all(v, slot_damaged, &c)) != VAULT_OK)
 		return e;
+	/* Also when other records are damaged: damage must not hide a
+	 * forgery elsewhere. */
+	custody_verify_signatures(v, log_damaged, &c);
+	/* With the state unreadable the committed size is unknown, and that
+	 * problem is reported already: no cascade over every checkpoint. */
+	if (v->log.size > 0 || v->log.nproblems == 0)
+		verify_checkpoints(&c, (const unsigned char (*)[32])v->log.leaves,
+				   v->log.size, v->log.size);
 	size_t count = n ? n : v->cat.n;
 	for (size_t i = 0; i < count; i++)
 		c.grand_total += (n ? items[i] : v->cat.items[i])->size;
@@ -142,6 +189,35 @@ vault_err vault_verify(vault *v, const vault_item *const *items, size_t n,
 		check_item(&c, n ? items[i] : v->cat.items[i]);
 	if (n == 0 && (e = find_orphans(&c)) != VAULT_OK)
 		return e;
+	*out = sum;
+	return VAULT_OK;
+}
+
+vault_err vault_verify_public(vault *v, const vault_verify_opts *opts,
+			      vault_verify_summary *out)
+{
+	vault_verify_opts defaults = VAULT_VERIFY_OPTS_INIT;
+	vault_verify_summary sum;
+	verify_ctx c = {v, opts ? opts : &defaults, &sum, 0, 0};
+	unsigned char (*leaves)[32] = NULL;
+	uint64_t n = 0;
+	vault_err e;
+
+	memset(&sum, 0, sizeof sum);
+	if (v->dirfd < 0)
+		return vault_fail(v, VAULT_E_STATE, "vault not open");
+	if ((e = custody_load_public(v, &leaves, &n)) != VAULT_OK)
+		return e;
+	if (strcmp(v->log.vkey.name, v->log.origin) != 0) {
+		char msg[400];
+		snprintf(msg, sizeof msg,
+			 "the key of log '%s', not of this vault's log '%s' "
+			 "(log/ and pub/ of another vault?)",
+			 v->log.vkey.name, v->log.origin);
+		log_damaged(&c, "pub/log.vkey", msg);
+	}
+	verify_checkpoints(&c, (const unsigned char (*)[32])leaves, n, 0);
+	free(leaves);
 	*out = sum;
 	return VAULT_OK;
 }

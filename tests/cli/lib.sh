@@ -28,7 +28,8 @@ if [ ! -x "$EVAULT" ]; then
 fi
 # The tests give passphrases and vaults explicitly; nothing from the
 # caller's environment may change what they see.
-unset EVAULT_PASSPHRASE EVAULT_NEW_PASSPHRASE EVAULT_DIR
+unset EVAULT_PASSPHRASE EVAULT_NEW_PASSPHRASE EVAULT_DIR EVAULT_KEY \
+	EVAULT_KEY_PASSPHRASE
 
 TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "${TMPDIR:-/tmp}/evault-$TEST_NAME.XXXXXX")
@@ -39,6 +40,16 @@ ERR=$T/.err
 RC=0
 LAST_CMD=
 printf 'correct horse battery staple\n' >"$PF"
+
+# Every action is signed by a custodian: each test acts as "tester", whose
+# key is the only one in its private key folder (so evault finds it), its
+# passphrase given through the environment.
+export XDG_CONFIG_HOME="$T/config"
+export EVAULT_KEY_PASSPHRASE='key passphrase of the tester'
+"$EVAULT" key new tester --kdf interactive >"$T/tester.vkey" 2>/dev/null || {
+	echo "FAIL: cannot make the test custodian key" >&2
+	exit 1
+}
 
 _on_exit=""
 # Register a shell command to run when the test exits (last first).
