@@ -17,7 +17,7 @@ packages="meson ninja-build pkg-config gcc libsodium-dev libssl-dev
 libjansson-dev check libavformat-dev libavcodec-dev libavutil-dev
 libswscale-dev libexif-dev libseccomp-dev libmagic-dev ffmpeg
 libimage-exiftool-perl restic valgrind clang libclang-rt-14-dev util-linux
-time xxd"
+time xxd python3"
 
 missing=
 for p in $packages; do

@@ -6,6 +6,8 @@
 #   3. build-ci    the unit tests again under valgrind memcheck (if valgrind
 #                  is installed), Check's fork mode off so valgrind sees
 #                  the tests themselves
+#   4. fuzz        every libFuzzer target for FUZZ_SECONDS (default 30) each
+#                  (scripts/fuzz.sh; needs clang's fuzzer runtime)
 #
 # Each build directory is made afresh.  Every run goes ahead even if an
 # earlier one failed, so one report shows everything; the exit status is 0
@@ -109,6 +111,16 @@ if command -v valgrind >/dev/null 2>&1 && [ -f build-ci/build.ninja ]; then
 	count build-ci/meson-logs/testlog-valgrind.json
 else
 	banner "valgrind not installed (or no build): memcheck run skipped"
+fi
+
+# --- 4. A short run of every fuzz target -----------------------------------------
+if command -v clang >/dev/null 2>&1; then
+	banner "fuzz: every target for ${FUZZ_SECONDS:-30} s"
+	if ! FUZZ_SECONDS=${FUZZ_SECONDS:-30} ./scripts/fuzz.sh; then
+		failed_runs="$failed_runs fuzz"
+	fi
+else
+	banner "clang not installed: fuzz run skipped"
 fi
 
 echo
