@@ -46,10 +46,11 @@ int cmd_cat(int argc, char **argv, cli_global *g)
 		return code;
 	const vault_item *it = cli_find(v, argv[optind], &code);
 	/* Access is recorded (signed, committed) before a byte is read. */
-	if (it && vault_item_access(v, it, "cat") != VAULT_OK) {
+	vault_err ae = it ? vault_item_access(v, it, "cat") : VAULT_OK;
+	if (ae != VAULT_OK) {
 		cli_error("cannot record access to %.16s: %s", it->id,
 			  vault_errmsg(v));
-		code = EXIT_ERROR;
+		code = cli_exit_code(ae); /* refused: 1 */
 		it = NULL;
 	}
 	if (it) {

@@ -58,10 +58,11 @@ int cmd_extract(int argc, char **argv, cli_global *g)
 	if (!v)
 		return code;
 	const vault_item *it = cli_find(v, argv[optind], &code);
-	if (it && vault_item_access(v, it, "extract") != VAULT_OK) {
+	vault_err ae = it ? vault_item_access(v, it, "extract") : VAULT_OK;
+	if (ae != VAULT_OK) {
 		cli_error("cannot record access to %.16s: %s", it->id,
 			  vault_errmsg(v));
-		code = EXIT_ERROR;
+		code = cli_exit_code(ae); /* refused: 1 */
 		it = NULL;
 	}
 	if (it) {

@@ -46,6 +46,17 @@ vault_err custody_checkpoint_write(vault *v, uint64_t size,
 	    note_sign(v->log.signer, text, tlen, 0, &note, &nlen) != 0)
 		return vault_fail(v, VAULT_E_INVALID, "cannot sign checkpoint");
 	cp_path(size, rel, sizeof rel);
+	/* A checkpoint already there for a size this commit reaches was not
+	 * left by an interrupted commit (the writer removed that one): it is
+	 * evidence of a rolled-back log, and is never overwritten. */
+	if (faccessat(v->dirfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		free(note);
+		return vault_fail(v, VAULT_E_CORRUPT,
+				  "'%s/%s' exists beyond the committed log: the log "
+				  "may have been rolled back; refusing to overwrite "
+				  "the evidence (run 'evault verify')",
+				  v->dir, rel);
+	}
 	rc = util_atomic_write(v->dirfd, rel, note, nlen);
 	free(note);
 	if (rc < 0)

@@ -325,7 +325,9 @@ vault_err vault_ingest_file(vault *v, const char *path,
 	int wrc = vpipe_finish(sink.out);
 	if (wrc != 0)
 		rc = wrc;
-	if (rc != 0 || (fdatasync(sink.fd) < 0 && (rc = -errno))) {
+	/* Not synced here: the commit syncs the file system once for every
+	 * object of the batch (backend sync) before the state moves. */
+	if (rc != 0) {
 		e = vault_fail_errno(v, rc, "cannot write the object for '%s'",
 				     path);
 		goto fail;

@@ -122,6 +122,11 @@ vault_err vault_err_from_errno(int errnum);
 void util_hex(char *out, const unsigned char *in, size_t n); /* 2n+1 */
 int util_unhex(unsigned char *out, size_t n, const char *in); /* 0 / -1 */
 uint64_t util_padme(uint64_t len);
+/* A page-aligned buffer (free() it).  Bulk buffers are page-aligned: a
+ * copy between addresses 16 bytes apart modulo 4 KiB (where malloc puts
+ * large blocks) stalls on 4K aliasing and costs the kernel's read() and
+ * write() copies several times over (bench/README.md). */
+void *util_page_alloc(size_t n);
 void util_le32(unsigned char *p, uint32_t x);
 void util_le64(unsigned char *p, uint64_t x);
 uint32_t util_get_le32(const unsigned char *p);

@@ -54,7 +54,7 @@ int object_enc_begin(object_enc *e, const unsigned char key[32],
 {
 	unsigned char head[OBJ_HEADER_BYTES];
 	memset(e, 0, sizeof *e);
-	e->out = malloc((size_t)OBJ_BATCH * OBJ_CHUNK_CT);
+	e->out = util_page_alloc((size_t)OBJ_BATCH * OBJ_CHUNK_CT);
 	if (!e->out)
 		return -ENOMEM;
 	e->write = write;
@@ -217,7 +217,7 @@ vault_err object_decrypt(vault *v, const vault_item *item, vault_sink_fn sink,
 		goto out;
 	}
 	cons.md = EVP_MD_CTX_new();
-	ct = malloc((size_t)OBJ_BATCH * OBJ_CHUNK_CT);
+	ct = util_page_alloc((size_t)OBJ_BATCH * OBJ_CHUNK_CT);
 	p = vpipe_new(4, (size_t)OBJ_BATCH * OBJ_CHUNK, dec_consume, &cons);
 	if (!cons.md || !ct || !p ||
 	    EVP_DigestInit_ex(cons.md, EVP_sha256(), NULL) != 1) {

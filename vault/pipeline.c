@@ -60,7 +60,7 @@ vpipe *vpipe_new(size_t nbufs, size_t bufsize, vpipe_consume_fn fn, void *ctx)
 		goto fail;
 	p->nbufs = nbufs;
 	for (size_t i = 0; i < nbufs; i++) {
-		p->bufs[i].data = malloc(bufsize);
+		p->bufs[i].data = util_page_alloc(bufsize);
 		if (!p->bufs[i].data)
 			goto fail;
 		p->bufs[i].cap = bufsize;

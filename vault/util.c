@@ -51,6 +51,12 @@ int util_unhex(unsigned char *out, size_t n, const char *in)
 
 /* Padmé (Nikitin et al., PETS 2019): round a length up so that at most
  * O(log log L) bits of it show, costing at most about 12% of the size. */
+void *util_page_alloc(size_t n)
+{
+	void *p = NULL;
+	return posix_memalign(&p, 4096, n) == 0 ? p : NULL;
+}
+
 uint64_t util_padme(uint64_t len)
 {
 	if (len < 2)

@@ -180,9 +180,16 @@ static vault_err read_vault_file(vault *v)
 				  v->dir);
 	if (rc < 0)
 		return vault_fail_errno(v, rc, "cannot read '%s/VAULT'", v->dir);
+	/* Parsed, then written back and compared byte for byte: one exact
+	 * spelling, so that no bit of VAULT can change unnoticed. */
+	char again[128];
 	if (sscanf((char *)buf, "evault-vault\nformat %u\nid %32[0-9a-f]\n",
 		   &format, idhex) != 2 ||
-	    strlen(idhex) != 32) {
+	    strlen(idhex) != 32 ||
+	    (size_t)snprintf(again, sizeof again,
+			     "evault-vault\nformat %u\nid %s\n", format,
+			     idhex) != len ||
+	    memcmp(again, buf, len) != 0) {
 		free(buf);
 		return vault_fail(v, VAULT_E_CORRUPT,
 				  "'%s/VAULT' is not a valid vault file", v->dir);
