@@ -150,8 +150,11 @@ int util_tmpfile(int dirfd, const char *tmpdir, char *rel, size_t relsize);
 void util_iso8601_now(char out[32]);
 
 /* --- Keys and slots (keyslot.c) ------------------------------------------ */
+/* Write a new slot for `pass` into dir ("keys", or "tmp" to be moved in
+ * later); its file name (slot-...) in `name` if not NULL. */
 vault_err keyslot_create(vault *v, const char *pass, size_t len,
-			 vault_kdf kdf);
+			 vault_kdf kdf, const char *dir, char *name,
+			 size_t namesize);
 vault_err keyslot_unlock(vault *v, const char *pass, size_t len);
 /* Find the slot file `pass` opens; writes its name (keys/slot-...). */
 vault_err keyslot_find(vault *v, const char *pass, size_t len, char *rel,

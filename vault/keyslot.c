@@ -84,7 +84,8 @@ static int slot_wrap_key(unsigned char key[32], const char *pass, size_t len,
 }
 
 vault_err keyslot_create(vault *v, const char *pass, size_t len,
-			 vault_kdf kdf)
+			 vault_kdf kdf, const char *dir, char *name,
+			 size_t namesize)
 {
 	unsigned char slot[SLOT_BYTES], ad[88], rnd[8];
 	unsigned char *key = NULL;
@@ -119,10 +120,12 @@ vault_err keyslot_create(vault *v, const char *pass, size_t len,
 	crypto_auth_hmacsha512256(slot + 120, slot, 120, v->keys->slot);
 	randombytes_buf(rnd, sizeof rnd);
 	util_hex(hex, rnd, sizeof rnd);
-	snprintf(rel, sizeof rel, "keys/slot-%s", hex);
+	snprintf(rel, sizeof rel, "%s/slot-%s", dir, hex);
 	rc = util_atomic_write(v->dirfd, rel, slot, sizeof slot);
 	if (rc < 0)
 		e = vault_fail_errno(v, rc, "cannot write '%s/%s'", v->dir, rel);
+	else if (name)
+		snprintf(name, namesize, "slot-%s", hex);
 out:
 	sodium_free(key);
 	return e;
@@ -246,7 +249,10 @@ static vault_err slot_search(vault *v, const char *pass, size_t len,
 				  "not enough memory for the passphrase key "
 				  "derivation");
 	return vault_fail(v, VAULT_E_PASSPHRASE,
-			  "wrong passphrase for vault '%s'", v->dir);
+			  "wrong passphrase for vault '%s' (no passphrase slot "
+			  "opens with it; if it is right, VAULT (the vault id) "
+			  "or keys/ were altered)",
+			  v->dir);
 }
 
 vault_err keyslot_unlock(vault *v, const char *pass, size_t len)
@@ -328,14 +334,29 @@ static vault_err need_writer(vault *v)
 vault_err vault_passphrase_add(vault *v, const char *pass, size_t passlen,
 			       vault_kdf kdf)
 {
+	/* The new slot waits in tmp/ (emptied by the next writer) until the
+	 * record of its addition is committed: a failure or a crash never
+	 * leaves a working passphrase that the log does not mention. */
+	char name[64], from[96], to[96];
 	vault_err e = need_writer(v);
 	if (e == VAULT_OK)
-		e = keyslot_create(v, pass, passlen, kdf);
-	if (e == VAULT_OK)
-		e = log_stage_json(v, "passphrase-add", NULL);
+		e = keyslot_create(v, pass, passlen, kdf, "tmp", name, sizeof name);
+	if (e != VAULT_OK)
+		return e;
+	snprintf(from, sizeof from, "tmp/%s", name);
+	snprintf(to, sizeof to, "keys/%s", name);
+	e = log_stage_json(v, "passphrase-add", NULL);
 	if (e == VAULT_OK)
 		e = vault_commit(v);
-	return e;
+	if (e != VAULT_OK) {
+		unlinkat(v->dirfd, from, 0);
+		return e;
+	}
+	if (renameat(v->dirfd, from, v->dirfd, to) < 0)
+		return vault_fail_errno(v, errno, "cannot move the new slot into "
+					"'%s/keys'", v->dir);
+	util_fsync_dir(v->dirfd, "keys");
+	return VAULT_OK;
 }
 
 vault_err vault_passphrase_remove(vault *v, const char *pass, size_t passlen)

@@ -178,6 +178,19 @@ static int state_read(vault *v, uint64_t *size, uint64_t *bytes,
 		return -1;
 	}
 	util_unhex(root, 32, roothex);
+	/* One exact spelling: written back, the text must be the file, byte
+	 * for byte (sscanf's white space would let the last byte change). */
+	char again[STATE_MAX];
+	unsigned char *file = NULL;
+	size_t flen, alen = state_text(v, *size, *bytes, root, again,
+				       sizeof again);
+	if (util_read_small(v->dirfd, "log/state", STATE_MAX, &file, &flen) < 0 ||
+	    flen != alen || memcmp(file, again, alen) != 0) {
+		free(file);
+		log_problem(&v->log, "log/state: not in its exact form (altered)");
+		return -1;
+	}
+	free(file);
 	return 0;
 }
 

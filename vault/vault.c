@@ -388,7 +388,8 @@ vault_err vault_create(vault *v, const char *dir, const char *pass,
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
 	randombytes_buf(v->keys->master, sizeof v->keys->master);
 	keys_derive(v->keys);
-	if ((e = keyslot_create(v, pass, passlen, kdf)) != VAULT_OK)
+	if ((e = keyslot_create(v, pass, passlen, kdf, "keys", NULL, 0)) !=
+	    VAULT_OK)
 		return e;
 	if ((e = log_create(v)) != VAULT_OK)
 		return e;
