@@ -47,6 +47,7 @@ int cmd_checkpoint(int argc, char **argv, cli_global *g);
 int cmd_prove(int argc, char **argv, cli_global *g);
 int cmd_consistency(int argc, char **argv, cli_global *g);
 int cmd_witness(int argc, char **argv, cli_global *g);
+int cmd_probe(int argc, char **argv, cli_global *g);
 int cmd_note(int argc, char **argv, cli_global *g);
 int cmd_transfer(int argc, char **argv, cli_global *g);
 int cmd_accept(int argc, char **argv, cli_global *g);
@@ -109,6 +110,16 @@ char *cli_key_passphrase(cli_global *g, const char *prompt, bool confirm,
 void cli_key_dir(char *buf, size_t n);
 /* Read a whole (small) file or "-" for stdin; malloc'd, NUL-terminated. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
+/* Start (lazily) the metadata probe: $EVAULT_PROBE, else evault-probe
+ * beside this program, else the installed one.  timeout_s 0: default.
+ * Prints the error and returns NULL if none can be found. */
+vault_probe *cli_probe(unsigned timeout_s);
+/* Parse a --probe-timeout value (1..3600 s); -1 if invalid. */
+int cli_probe_timeout(const char *arg);
+/* A metadata document for people: facts first, then tags by source
+ * (meta.c); and without its raw base64 bytes, for --json. */
+void cli_print_meta(json_t *doc);
+void cli_meta_strip(json_t *doc);
 /* Resolve an id prefix; prints the error on failure. */
 const vault_item *cli_find(vault *v, const char *prefix, int *code);
 

@@ -25,14 +25,23 @@
 
 static const char help[] =
 	"usage: evault ingest [--vault DIR] [--case C] [--source S] [--note N]\n"
-	"                     [--json] [--no-wait] [--quiet] PATH...\n\n"
+	"                     [--no-probe] [--probe-timeout S] [--json]\n"
+	"                     [--no-wait] [--quiet] PATH...\n\n"
 	"Take files and folders (recursively) into the vault.  Each file is read\n"
 	"once: hashed (SHA-256) and encrypted while it is copied.  Bytes already\n"
 	"held are reported as such and stored once.  Symbolic links are not\n"
-	"followed (they are reported); FIFOs and devices are refused.\n\n"
+	"followed (they are reported); FIFOs and devices are refused.\n"
+	"Meanwhile evault-probe, a sandboxed process that holds no key, reads\n"
+	"each file's metadata; it is kept encrypted with the item ('evault\n"
+	"show').  A file the probe cannot read is ingested all the same, with\n"
+	"the reason recorded (\"probe: ...\" below the file's line).\n\n"
 	"  --case C      case or investigation the files belong to\n"
 	"  --source S    where they came from (person, device, URL)\n"
 	"  --note N      free text kept with the ingest\n"
+	"  --no-probe    do not extract metadata (photos' EXIF, containers...)\n"
+	"  --probe-timeout S\n"
+	"                give up on a file's metadata after S seconds (default\n"
+	"                30); the file is ingested all the same\n"
 	"  --json        print the results as one JSON document on stdout\n\n"
 	"Exit status: 0 all ingested, 2 if any path could not be ingested.\n";
 
@@ -150,6 +159,9 @@ static void report_line(report *rp, const char *status, const char *path,
 			json_object_set_new(o, "id", json_string(r->id));
 			json_object_set_new(o, "size", json_integer((json_int_t)r->size));
 			json_object_set_new(o, "type", json_string(r->type));
+			if (r->probe_error[0])
+				json_object_set_new(o, "probe_error",
+						    json_string(r->probe_error));
 		}
 		if (error)
 			json_object_set_new(o, "error", json_string(error));
@@ -167,6 +179,8 @@ static void report_line(report *rp, const char *status, const char *path,
 	char size[32];
 	cli_human_size(size, sizeof size, r->size);
 	printf("%-13s %.16s  %9s  %-18s %s\n", status, r->id, size, r->type, path);
+	if (r->probe_error[0])
+		printf("              probe: %s\n", r->probe_error);
 }
 
 /* Commit what is staged, then report the files it covered. */
@@ -199,6 +213,8 @@ static int flush(report *rp)
 struct ingest_args {
 	vault_ingest_opts *o;
 	bool *json;
+	bool no_probe;
+	int timeout;
 };
 
 static int ingest_opt(void *ctx, int opt, const char *arg)
@@ -209,6 +225,8 @@ static int ingest_opt(void *ctx, int opt, const char *arg)
 	case 's': a->o->source = arg; return 0;
 	case 'n': a->o->note = arg; return 0;
 	case 'j': *a->json = true; return 0;
+	case 'x': a->no_probe = true; return 0;
+	case 'T': a->timeout = cli_probe_timeout(arg); return a->timeout < 0 ? -1 : 0;
 	}
 	return -1;
 }
@@ -219,6 +237,8 @@ int cmd_ingest(int argc, char **argv, cli_global *g)
 		{"case", required_argument, NULL, 'c'},
 		{"source", required_argument, NULL, 's'},
 		{"note", required_argument, NULL, 'n'},
+		{"no-probe", no_argument, NULL, 'x'},
+		{"probe-timeout", required_argument, NULL, 'T'},
 		CLI_JSON_OPTION,
 		{NULL, 0, NULL, 0},
 	};
@@ -228,7 +248,7 @@ int cmd_ingest(int argc, char **argv, cli_global *g)
 	cli_progress prog;
 	int code = EXIT_OK;
 	uint64_t before = 0;
-	struct ingest_args a = {&o, &rp.json};
+	struct ingest_args a = {&o, &rp.json, false, 0};
 
 	int rc = cli_getopt(argc, argv, g, extra, help, ingest_opt, &a);
 	if (rc)
@@ -243,6 +263,10 @@ int cmd_ingest(int argc, char **argv, cli_global *g)
 			cli_error("out of memory");
 			return EXIT_ERROR;
 		}
+	if (!a.no_probe && !(o.probe = cli_probe((unsigned)a.timeout))) {
+		code = EXIT_ERROR;
+		goto out;
+	}
 	rp.v = cli_open(g, true, &code);
 	if (!rp.v)
 		goto out;
@@ -324,6 +348,7 @@ int cmd_ingest(int argc, char **argv, cli_global *g)
 			rp.ingested, rp.held, rp.skipped, rp.failed, total);
 	}
 out:
+	vault_probe_free(o.probe);
 	for (size_t i = 0; i < jobs.n; i++) {
 		free(jobs.jobs[i].path);
 		free(jobs.jobs[i].error);

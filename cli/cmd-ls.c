@@ -32,6 +32,11 @@ json_t *cli_item_json(const vault_item *it)
 			    it->holder ? json_string(it->holder) : json_null());
 	json_object_set_new(o, "pending_transfer_to",
 			    it->pending_to ? json_string(it->pending_to) : json_null());
+	json_object_set_new(o, "metadata_sha256", it->meta[0] ? json_string(it->meta)
+						       : json_null());
+	json_object_set_new(o, "probe_error", it->probe_error
+						  ? json_string(it->probe_error)
+						  : json_null());
 	return o;
 }
 

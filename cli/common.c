@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,4 +513,49 @@ int cli_kdf_opt(void *ctx, int opt, const char *arg)
 		return 0;
 	cli_error("--kdf takes interactive, moderate or sensitive, not '%s'", arg);
 	return -1;
+}
+
+/* --- the metadata probe --------------------------------------------- */
+
+vault_probe *cli_probe(unsigned timeout_s)
+{
+	char here[PATH_MAX], path[PATH_MAX + 16];
+	const char *exe = getenv("EVAULT_PROBE");
+	if (!exe || !*exe) {
+		ssize_t n = readlink("/proc/self/exe", here, sizeof here - 1);
+		exe = EVAULT_PROBE_PATH;
+		if (n > 0) {
+			here[n] = '\0';
+			char *slash = strrchr(here, '/');
+			if (slash) {
+				*slash = '\0';
+				snprintf(path, sizeof path, "%s/evault-probe", here);
+				if (access(path, X_OK) == 0)
+					exe = path;
+			}
+		}
+	}
+	if (access(exe, X_OK) != 0) {
+		cli_error("cannot find the metadata probe '%s': %s (set "
+			  "EVAULT_PROBE, or use --no-probe)", exe, strerror(errno));
+		return NULL;
+	}
+	vault_probe *p = NULL;
+	if (vault_probe_new(exe, timeout_s, &p) != VAULT_OK) {
+		cli_error("out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+int cli_probe_timeout(const char *arg)
+{
+	char *end;
+	long t = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end || t < 1 || t > 3600) {
+		cli_error("--probe-timeout takes whole seconds from 1 to 3600, "
+			  "not '%s'", arg);
+		return -1;
+	}
+	return (int)t;
 }

@@ -15,7 +15,7 @@ set -eu
 
 packages="meson ninja-build pkg-config gcc libsodium-dev libssl-dev
 libjansson-dev check libavformat-dev libavcodec-dev libavutil-dev
-libswscale-dev libexif-dev libseccomp-dev libmagic-dev ffmpeg
+libswscale-dev libexif-dev libheif-dev libseccomp-dev libmagic-dev ffmpeg
 libimage-exiftool-perl restic valgrind clang libclang-rt-14-dev util-linux
 time xxd python3"
 

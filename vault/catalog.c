@@ -61,6 +61,7 @@ static void item_free(vault_item *it)
 	free((char *)it->path);
 	free((char *)it->ingested);
 	free((char *)it->case_name);
+	free((char *)it->probe_error);
 	free((char *)it->source);
 	free((char *)it->note);
 	free((char *)it->holder);
@@ -87,6 +88,8 @@ void catalog_release(vault_catalog *c)
 {
 	catalog_truncate(c, 0);
 	free(c->cust);
+	free(c->slot_added);
+	free(c->slot_removed);
 	free(c->items);
 	free(c->table);
 	memset(c, 0, sizeof *c);
@@ -151,6 +154,16 @@ static vault_err add_item(vault *v, json_t *rec, json_t *item, uint64_t index,
 	it->case_name = dup_field(item, "case");
 	it->source = dup_field(item, "source");
 	it->note = dup_field(item, "note");
+	json_t *probe = json_object_get(item, "probe");
+	const char *meta = json_string_value(json_object_get(probe, "meta"));
+	json_t *msize = json_object_get(probe, "meta_size");
+	if (meta && valid_id(meta) && json_is_integer(msize) &&
+	    json_integer_value(msize) >= 0 &&
+	    json_integer_value(msize) <= VAULT_PROBE_DOC_MAX) {
+		memcpy(it->meta, meta, 65);
+		it->meta_size = (uint64_t)json_integer_value(msize);
+	}
+	it->probe_error = dup_field(probe, "error");
 	it->record = index;
 	it->receipts = 1;
 	it->holder = strdup(signer);
@@ -295,6 +308,44 @@ static vault_err apply_transfer(vault *v, json_t *rec, uint64_t index,
 	return VAULT_OK;
 }
 
+static int find_slot(char (*list)[17], size_t n, const char *hex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], hex) == 0)
+			return 1;
+	return 0;
+}
+
+int catalog_slot_added(const vault_catalog *c, const char *hex)
+{
+	return find_slot(c->slot_added, c->nadded, hex);
+}
+
+int catalog_slot_removed(const vault_catalog *c, const char *hex)
+{
+	return find_slot(c->slot_removed, c->nremoved, hex);
+}
+
+/* A passphrase change names its slot (records before format 2's "slot"
+ * field have none: nothing to note). */
+static vault_err note_slot(vault *v, const char *hex, int added)
+{
+	vault_catalog *c = &v->cat;
+	if (!hex)
+		return VAULT_OK;
+	if (strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16)
+		return vault_fail(v, VAULT_E_CORRUPT, "passphrase record names "
+				  "no valid slot");
+	char (**list)[17] = added ? &c->slot_added : &c->slot_removed;
+	size_t *n = added ? &c->nadded : &c->nremoved;
+	void *np = realloc(*list, (*n + 1) * sizeof **list);
+	if (!np)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	*list = np;
+	memcpy((*list)[(*n)++], hex, 17);
+	return VAULT_OK;
+}
+
 vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index)
 {
 	json_t *rec = json_rec;
@@ -336,7 +387,11 @@ vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index)
 				      strcmp(kind, "accept") == 0);
 	if (strcmp(kind, "note") == 0 || strcmp(kind, "access") == 0)
 		return record_item(v, rec) ? VAULT_OK : VAULT_E_CORRUPT;
-	/* verify, passphrase-add, passphrase-remove: nothing to replay */
+	if (strcmp(kind, "passphrase-add") == 0 ||
+	    strcmp(kind, "passphrase-remove") == 0)
+		return note_slot(v, json_string_value(json_object_get(rec, "slot")),
+				 kind[11] == 'a');
+	/* verify: nothing to replay */
 	return VAULT_OK;
 }
 

@@ -195,6 +195,131 @@ out:
 	return e;
 }
 
+/* Move the sealed temp file `tmp` to the object `name`, and remember it
+ * as staged (removed again if the commit does not happen). */
+static vault_err put_object(vault *v, const char *tmp, const char *name,
+			    const char *path)
+{
+	int existed = 0;
+	int rc = v->store->ops->put(v->store, tmp, name, &existed);
+	if (rc < 0)
+		return vault_fail_errno(v, rc, "cannot store the object for '%s'",
+					path);
+	if (existed)
+		return VAULT_OK;
+	vault_staged *s = &v->staged;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *np = realloc(s->names, cap * sizeof *s->names);
+		if (!np) {
+			v->store->ops->remove(v->store, name);
+			return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		}
+		s->names = np;
+		s->cap = cap;
+	}
+	memcpy(s->names[s->n++], name, 65);
+	return VAULT_OK;
+}
+
+static int write_fd(void *ctx, const void *buf, size_t n)
+{
+	return util_write_all(*(int *)ctx, buf, n);
+}
+
+/* Seal `len` bytes held in memory (a metadata document) as an object;
+ * its SHA-256 in hex to `id`. */
+static vault_err store_buffer(vault *v, const void *buf, size_t len,
+			      const char *path, char id[65])
+{
+	unsigned char sha[32];
+	char tmp[96], name[65];
+	object_enc enc;
+	int rc;
+
+	EVP_Digest(buf, len, sha, NULL, EVP_sha256(), NULL);
+	int fd = util_tmpfile(v->dirfd, "tmp", tmp, sizeof tmp);
+	if (fd < 0)
+		return vault_fail_errno(v, fd, "cannot create a file in '%s/tmp'",
+					v->dir);
+	rc = object_enc_begin(&enc, v->keys->object, write_fd, &fd);
+	if (rc == 0)
+		rc = object_enc_update(&enc, buf, len);
+	if (rc == 0)
+		rc = object_enc_final(&enc, len, sha);
+	object_enc_release(&enc);
+	close(fd);
+	if (rc != 0) {
+		unlinkat(v->dirfd, tmp, 0);
+		return vault_fail_errno(v, rc, "cannot write the metadata of '%s'",
+					path);
+	}
+	util_hex(id, sha, 32);
+	object_name(v, sha, name);
+	vault_err e = put_object(v, tmp, name, path);
+	if (e != VAULT_OK)
+		unlinkat(v->dirfd, tmp, 0);
+	return e;
+}
+
+/* What the probe found, for the ingest record. */
+typedef struct {
+	json_t *probe; /* the record's item.probe, or NULL (no probe run) */
+} ingest_meta;
+
+/* Collect the probe's answer for the file just read; check that it
+ * describes the very bytes stored (its SHA-256 and size), store it, and
+ * say what went wrong, if anything, in item.probe.error. */
+static void take_probe_answer(vault *v, vault_probe *p, const char *path,
+			      vault_ingest_result *r, ingest_meta *meta)
+{
+	vault_probe_result pr;
+	json_t *doc = NULL;
+	char id[65];
+
+	vault_probe_end(p, &pr);
+	meta->probe = json_object();
+	if (pr.doc) {
+		json_error_t je;
+		doc = json_loadb(pr.doc, pr.len, JSON_REJECT_DUPLICATES, &je);
+		const char *sha = json_string_value(json_object_get(doc, "sha256"));
+		json_t *size = json_object_get(doc, "size");
+		if (!json_is_object(doc))
+			snprintf(pr.error, sizeof pr.error,
+				 "the probe's answer is not JSON (%s)", je.text);
+		else if (!sha || strcmp(sha, r->id) != 0 || !json_is_integer(size) ||
+			 (uint64_t)json_integer_value(size) != r->size)
+			snprintf(pr.error, sizeof pr.error,
+				 "the probe read other bytes than were stored "
+				 "(the file changed under it?)");
+	}
+	if (doc && !pr.error[0]) {
+		if (store_buffer(v, pr.doc, pr.len, path, id) == VAULT_OK) {
+			json_object_set_new(meta->probe, "meta", json_string(id));
+			json_object_set_new(meta->probe, "meta_size",
+					    json_integer((json_int_t)pr.len));
+			r->probed = 1;
+			const char *t = json_string_value(json_object_get(doc, "type"));
+			if (t && strlen(t) < sizeof r->type)
+				snprintf(r->type, sizeof r->type, "%s", t);
+		} else {
+			snprintf(pr.error, sizeof pr.error,
+				 "the metadata could not be stored: %.200s", v->err);
+		}
+		/* The first error a parser reported, for listings. */
+		const char *first = json_string_value(
+			json_array_get(json_object_get(doc, "errors"), 0));
+		if (first && !pr.error[0])
+			snprintf(pr.error, sizeof pr.error, "%s", first);
+	}
+	if (pr.error[0]) {
+		json_object_set_new(meta->probe, "error", json_string(pr.error));
+		snprintf(r->probe_error, sizeof r->probe_error, "%s", pr.error);
+	}
+	json_decref(doc);
+	vault_probe_result_free(&pr);
+}
+
 static const char *base_name(const char *path)
 {
 	size_t len = strlen(path);
@@ -208,6 +333,7 @@ static const char *base_name(const char *path)
 
 static vault_err stage_record(vault *v, const char *path, const struct stat *st,
 			      const vault_ingest_result *r,
+			      const ingest_meta *meta,
 			      const vault_ingest_opts *o)
 {
 	json_t *item = json_object(), *fields = json_object();
@@ -259,6 +385,8 @@ static vault_err stage_record(vault *v, const char *path, const struct stat *st,
 	json_object_set_new(item, "already_held", json_boolean(r->already_held));
 	if (r->restored)
 		json_object_set_new(item, "restored", json_true());
+	if (meta->probe && json_object_size(meta->probe))
+		json_object_set(item, "probe", meta->probe);
 	json_object_set_new(fields, "item", item);
 	return log_stage_json(v, "ingest", fields);
 }
@@ -274,7 +402,8 @@ vault_err vault_ingest_file(vault *v, const char *path,
 	unsigned char sha[32];
 	char tmp[96], name[65];
 	uint64_t total = 0;
-	int src = -1, existed = 0, rc;
+	int src = -1, rc, probing = 0;
+	ingest_meta meta = {NULL};
 	vault_err e;
 
 	if (!opts)
@@ -289,6 +418,11 @@ vault_err vault_ingest_file(vault *v, const char *path,
 				  v->dir);
 	if ((e = open_source(v, path, &src, &before)) != VAULT_OK)
 		return e;
+	/* The probe parses the file on the other side while we read it. */
+	if (opts->probe) {
+		vault_probe_begin(opts->probe, src, 0);
+		probing = 1;
+	}
 	sink.fd = util_tmpfile(v->dirfd, "tmp", tmp, sizeof tmp);
 	if (sink.fd < 0) {
 		e = vault_fail_errno(v, sink.fd, "cannot create a file in '%s/tmp'",
@@ -357,34 +491,32 @@ vault_err vault_ingest_file(vault *v, const char *path,
 	if (r.already_held && !r.restored) {
 		unlinkat(v->dirfd, tmp, 0);
 	} else {
-		rc = v->store->ops->put(v->store, tmp, name, &existed);
-		if (rc < 0) {
-			e = vault_fail_errno(v, rc, "cannot store the object for '%s'",
-					     path);
+		e = put_object(v, tmp, name, path);
+		if (e != VAULT_OK)
 			goto fail;
-		}
-		if (!existed) {
-			vault_staged *s = &v->staged;
-			if (s->n == s->cap) {
-				size_t cap = s->cap ? s->cap * 2 : 64;
-				void *np = realloc(s->names, cap * sizeof *s->names);
-				if (!np) {
-					v->store->ops->remove(v->store, name);
-					return vault_fail(v, VAULT_E_NOMEM,
-							  "out of memory");
-				}
-				s->names = np;
-				s->cap = cap;
-			}
-			memcpy(s->names[s->n++], name, 65);
-		}
 	}
-	if ((e = stage_record(v, path, &before, &r, opts)) != VAULT_OK)
+	if (probing && r.already_held) {
+		/* Held already, with the metadata of its first ingest. */
+		vault_probe_result pr;
+		vault_probe_end(opts->probe, &pr);
+		vault_probe_result_free(&pr);
+	} else if (probing) {
+		take_probe_answer(v, opts->probe, path, &r, &meta);
+	}
+	probing = 0;
+	e = stage_record(v, path, &before, &r, &meta, opts);
+	json_decref(meta.probe);
+	if (e != VAULT_OK)
 		return e;
 	*out = r;
 	return VAULT_OK;
 
 fail:
+	if (probing) {
+		vault_probe_result pr;
+		vault_probe_end(opts->probe, &pr);
+		vault_probe_result_free(&pr);
+	}
 	vpipe_free(sink.out); /* drains the writer before the fd closes */
 	if (sink.fd >= 0) {
 		close(sink.fd);

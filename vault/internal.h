@@ -84,6 +84,10 @@ typedef struct {
 	size_t committed;   /* items present at the last commit */
 	uint32_t *table;    /* open addressing: index+1 into items, 0 empty */
 	size_t tcap;
+	/* Passphrase slots the log says were added / removed (16 hex digits
+	 * each): what finishes an interrupted passphrase change. */
+	char (*slot_added)[17], (*slot_removed)[17];
+	size_t nadded, nremoved;
 } vault_catalog;
 
 /* --- Staged objects ------------------------------------------------------ */
@@ -107,6 +111,8 @@ struct vault {
 	vault_log log;
 	vault_catalog cat;
 	vault_staged staged;
+	char unlock_slot[17];  /* hex of the slot the passphrase opened */
+	bool unlock_pending;   /* ... a pending one (keys/pending-*) */
 	char err[1024];
 };
 
@@ -150,12 +156,19 @@ int util_tmpfile(int dirfd, const char *tmpdir, char *rel, size_t relsize);
 void util_iso8601_now(char out[32]);
 
 /* --- Keys and slots (keyslot.c) ------------------------------------------ */
-/* Write a new slot for `pass` into dir ("keys", or "tmp" to be moved in
- * later); its file name (slot-...) in `name` if not NULL. */
+/* Write a new slot for `pass` as <prefix><16 hex digits> ("keys/slot-",
+ * or "keys/pending-" until its addition is committed); the hex digits in
+ * hexout if not NULL. */
 vault_err keyslot_create(vault *v, const char *pass, size_t len,
-			 vault_kdf kdf, const char *dir, char *name,
-			 size_t namesize);
+			 vault_kdf kdf, const char *prefix, char hexout[17]);
 vault_err keyslot_unlock(vault *v, const char *pass, size_t len);
+/* After the log is loaded: accept an unlock by a pending slot only if the
+ * log records its addition; for a writer, finish the passphrase changes
+ * the log records and a crash cut short (keyslot.c). */
+vault_err keyslot_settle(vault *v);
+/* Whether the catalogue records slot `hex` as added / removed. */
+int catalog_slot_added(const vault_catalog *c, const char *hex);
+int catalog_slot_removed(const vault_catalog *c, const char *hex);
 /* Find the slot file `pass` opens; writes its name (keys/slot-...). */
 vault_err keyslot_find(vault *v, const char *pass, size_t len, char *rel,
 		       size_t relsize);

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "vault/internal.h"
 
 #define SLOT_MAGIC "EVKEYSL1"
@@ -84,8 +86,7 @@ static int slot_wrap_key(unsigned char key[32], const char *pass, size_t len,
 }
 
 vault_err keyslot_create(vault *v, const char *pass, size_t len,
-			 vault_kdf kdf, const char *dir, char *name,
-			 size_t namesize)
+			 vault_kdf kdf, const char *prefix, char hexout[17])
 {
 	unsigned char slot[SLOT_BYTES], ad[88], rnd[8];
 	unsigned char *key = NULL;
@@ -120,20 +121,22 @@ vault_err keyslot_create(vault *v, const char *pass, size_t len,
 	crypto_auth_hmacsha512256(slot + 120, slot, 120, v->keys->slot);
 	randombytes_buf(rnd, sizeof rnd);
 	util_hex(hex, rnd, sizeof rnd);
-	snprintf(rel, sizeof rel, "%s/slot-%s", dir, hex);
+	snprintf(rel, sizeof rel, "%s%s", prefix, hex);
 	rc = util_atomic_write(v->dirfd, rel, slot, sizeof slot);
 	if (rc < 0)
 		e = vault_fail_errno(v, rc, "cannot write '%s/%s'", v->dir, rel);
-	else if (name)
-		snprintf(name, namesize, "slot-%s", hex);
+	else if (hexout)
+		memcpy(hexout, hex, 17);
 out:
 	sodium_free(key);
 	return e;
 }
 
-/* Call fn(ctx, relpath) for each slot file, in directory order. */
-static vault_err each_slot(vault *v, int (*fn)(void *ctx, const char *rel),
-			   void *ctx)
+/* Call fn(ctx, relpath) for each keys/<prefix>* file, in directory
+ * order: "slot-" the slots, "pending-" those whose addition may not have
+ * been committed. */
+static vault_err each_file(vault *v, const char *prefix,
+			   int (*fn)(void *ctx, const char *rel), void *ctx)
 {
 	int fd = openat(v->dirfd, "keys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -146,7 +149,7 @@ static vault_err each_slot(vault *v, int (*fn)(void *ctx, const char *rel),
 	struct dirent *ent;
 	char rel[300];
 	while ((ent = readdir(d)) != NULL) {
-		if (strncmp(ent->d_name, "slot-", 5) != 0)
+		if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		snprintf(rel, sizeof rel, "keys/%s", ent->d_name);
 		if (fn(ctx, rel))
@@ -154,6 +157,12 @@ static vault_err each_slot(vault *v, int (*fn)(void *ctx, const char *rel),
 	}
 	closedir(d);
 	return VAULT_OK;
+}
+
+static vault_err each_slot(vault *v, int (*fn)(void *ctx, const char *rel),
+			   void *ctx)
+{
+	return each_file(v, "slot-", fn, ctx);
 }
 
 /* Read a slot file and check its fixed fields; 0, or -1 with *why set. */
@@ -229,19 +238,32 @@ static vault_err slot_search(vault *v, const char *pass, size_t len,
 			     unsigned char *master, char *found,
 			     size_t foundsize)
 {
-	struct try_ctx t = {v, pass, len, NULL, master, found, foundsize,
+	char rel[300] = "";
+	struct try_ctx t = {v, pass, len, NULL, master, rel, sizeof rel,
 			    0, 0, 0};
 	vault_err e;
 	t.key = sodium_malloc(32);
 	if (!t.key)
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
 	e = each_slot(v, try_slot, &t);
+	/* A slot whose addition a crash interrupted: it opens the vault only
+	 * if the log records the addition (keyslot_settle). */
+	int nslots = t.nslots;
+	if (e == VAULT_OK && !t.opened)
+		e = each_file(v, "pending-", try_slot, &t);
 	sodium_free(t.key);
 	if (e != VAULT_OK)
 		return e;
-	if (t.opened)
+	if (t.opened) {
+		const char *dash = strrchr(rel, '-');
+		snprintf(v->unlock_slot, sizeof v->unlock_slot, "%s",
+			 dash ? dash + 1 : "");
+		v->unlock_pending = strncmp(rel, "keys/pending-", 13) == 0;
+		if (found)
+			snprintf(found, foundsize, "%s", rel);
 		return VAULT_OK;
-	if (t.nslots == 0)
+	}
+	if (nslots == 0)
 		return vault_fail(v, VAULT_E_CORRUPT,
 				  "'%s/keys' holds no passphrase slot", v->dir);
 	if (t.nomem)
@@ -258,6 +280,54 @@ static vault_err slot_search(vault *v, const char *pass, size_t len,
 vault_err keyslot_unlock(vault *v, const char *pass, size_t len)
 {
 	return slot_search(v, pass, len, v->keys->master, NULL, 0);
+}
+
+/* Finish (or undo) what the log says about pending and removed slots. */
+static int settle_pending(void *ctx, const char *rel)
+{
+	vault *v = ctx;
+	char to[64];
+	const char *hex = rel + strlen("keys/pending-");
+	if (catalog_slot_added(&v->cat, hex) && !catalog_slot_removed(&v->cat, hex)) {
+		snprintf(to, sizeof to, "keys/slot-%s", hex);
+		renameat(v->dirfd, rel, v->dirfd, to);
+	} else {
+		unlinkat(v->dirfd, rel, 0);
+	}
+	return 0;
+}
+
+static int settle_removed(void *ctx, const char *rel)
+{
+	vault *v = ctx;
+	if (catalog_slot_removed(&v->cat, rel + strlen("keys/slot-")))
+		unlinkat(v->dirfd, rel, 0);
+	return 0;
+}
+
+vault_err keyslot_settle(vault *v)
+{
+	const char *why = NULL;
+	if (v->unlock_pending && !catalog_slot_added(&v->cat, v->unlock_slot))
+		why = "its addition was interrupted before the log recorded it";
+	else if (catalog_slot_removed(&v->cat, v->unlock_slot))
+		why = "the log records its removal";
+	if (why) {
+		sodium_memzero(v->keys, sizeof *v->keys);
+		return vault_fail(v, VAULT_E_PASSPHRASE,
+				  "that passphrase does not open vault '%s': %s",
+				  v->dir, why);
+	}
+	if (v->writable && v->log.nproblems == 0 &&
+	    (v->cat.nadded || v->cat.nremoved)) {
+		each_file(v, "pending-", settle_pending, v);
+		each_slot(v, settle_removed, v);
+		util_fsync_dir(v->dirfd, "keys");
+	} else if (v->writable && v->log.nproblems == 0) {
+		/* Nothing recorded: any pending slot is an uncommitted one. */
+		each_file(v, "pending-", settle_pending, v);
+	}
+	return VAULT_OK;
 }
 
 vault_err keyslot_find(vault *v, const char *pass, size_t len, char *rel,
@@ -331,31 +401,39 @@ static vault_err need_writer(vault *v)
 	return VAULT_OK;
 }
 
+/* A passphrase change and its record must not part company, whatever
+ * fails or crashes in between.  The new slot is written as
+ * keys/pending-<hex> (never used to unlock unless the log records it), the
+ * `passphrase-add` record naming <hex> is committed, then the slot is
+ * renamed keys/slot-<hex>.  A removal commits its record naming the slot,
+ * then deletes it.  Whatever the crash left half done, the next writer to
+ * open the vault finishes as the log says (keyslot_settle), and until then
+ * unlocking obeys the log too. */
 vault_err vault_passphrase_add(vault *v, const char *pass, size_t passlen,
 			       vault_kdf kdf)
 {
-	/* The new slot waits in tmp/ (emptied by the next writer) until the
-	 * record of its addition is committed: a failure or a crash never
-	 * leaves a working passphrase that the log does not mention. */
-	char name[64], from[96], to[96];
+	char hex[17], from[64], to[64];
 	vault_err e = need_writer(v);
 	if (e == VAULT_OK)
-		e = keyslot_create(v, pass, passlen, kdf, "tmp", name, sizeof name);
+		e = keyslot_create(v, pass, passlen, kdf, "keys/pending-", hex);
 	if (e != VAULT_OK)
 		return e;
-	snprintf(from, sizeof from, "tmp/%s", name);
-	snprintf(to, sizeof to, "keys/%s", name);
-	e = log_stage_json(v, "passphrase-add", NULL);
+	snprintf(from, sizeof from, "keys/pending-%s", hex);
+	snprintf(to, sizeof to, "keys/slot-%s", hex);
+	json_t *f = json_pack("{s:s}", "slot", hex);
+	e = f ? log_stage_json(v, "passphrase-add", f)
+	      : vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	json_decref(f);
 	if (e == VAULT_OK)
 		e = vault_commit(v);
 	if (e != VAULT_OK) {
 		unlinkat(v->dirfd, from, 0);
 		return e;
 	}
-	if (renameat(v->dirfd, from, v->dirfd, to) < 0)
-		return vault_fail_errno(v, errno, "cannot move the new slot into "
-					"'%s/keys'", v->dir);
-	util_fsync_dir(v->dirfd, "keys");
+	/* Committed: from here on the addition stands; a failure to rename
+	 * is finished by the next writer. */
+	if (renameat(v->dirfd, from, v->dirfd, to) == 0)
+		util_fsync_dir(v->dirfd, "keys");
 	return VAULT_OK;
 }
 
@@ -370,19 +448,24 @@ vault_err vault_passphrase_remove(vault *v, const char *pass, size_t passlen)
 		return e;
 	if ((e = keyslot_find(v, pass, passlen, rel, sizeof rel)) != VAULT_OK)
 		return e;
+	if (strncmp(rel, "keys/slot-", 10) != 0)
+		return vault_fail(v, VAULT_E_STATE, "that passphrase's slot is "
+				  "still being added; open the vault again first");
 	if (n <= 1)
 		return vault_fail(v, VAULT_E_LASTSLOT,
 				  "refusing to remove the only passphrase of '%s': "
 				  "add another first",
 				  v->dir);
-	if ((e = log_stage_json(v, "passphrase-remove", NULL)) != VAULT_OK)
+	json_t *f = json_pack("{s:s}", "slot", rel + 10);
+	e = f ? log_stage_json(v, "passphrase-remove", f)
+	      : vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	json_decref(f);
+	if (e != VAULT_OK)
 		return e;
 	if ((e = vault_commit(v)) != VAULT_OK)
 		return e;
-	if (unlinkat(v->dirfd, rel, 0) < 0)
-		return vault_fail_errno(v, errno, "cannot remove '%s/%s'", v->dir,
-					rel);
-	util_fsync_dir(v->dirfd, "keys");
+	if (unlinkat(v->dirfd, rel, 0) == 0)
+		util_fsync_dir(v->dirfd, "keys");
 	return VAULT_OK;
 }
 

@@ -83,3 +83,54 @@ vault_err vault_item_extract(vault *v, const vault_item *item,
 	close(dfd);
 	return e;
 }
+
+/* The metadata document: small (at most VAULT_PROBE_DOC_MAX), so it is
+ * read into memory, where object_decrypt checks it against the SHA-256
+ * and size its ingest record signed. */
+typedef struct {
+	char *buf;
+	size_t len, cap;
+} mem_sink;
+
+static int append(void *ctx, const void *buf, size_t n)
+{
+	mem_sink *m = ctx;
+	if (n > m->cap - m->len)
+		return -1; /* longer than the record says: corrupt */
+	memcpy(m->buf + m->len, buf, n);
+	m->len += n;
+	return 0;
+}
+
+vault_err vault_item_meta(vault *v, const vault_item *item, char **doc,
+			  size_t *len)
+{
+	char file[128];
+	if (!v->unlocked)
+		return vault_fail(v, VAULT_E_STATE, "vault is locked");
+	if (!item->meta[0])
+		return vault_fail(v, VAULT_E_NOTFOUND, "item %.16s has no metadata "
+				  "document%s%s", item->id,
+				  item->probe_error ? ": " : "",
+				  item->probe_error ? item->probe_error : "");
+	vault_item m;
+	memset(&m, 0, sizeof m);
+	memcpy(m.id, item->meta, sizeof m.id);
+	m.size = item->meta_size;
+	mem_sink s = {malloc(item->meta_size + 1), 0, item->meta_size};
+	if (!s.buf)
+		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	vault_err e = object_decrypt(v, &m, append, &s, NULL, NULL, file,
+				     sizeof file);
+	if (e != VAULT_OK) {
+		char why[sizeof v->err];
+		snprintf(why, sizeof why, "%s", v->err);
+		free(s.buf);
+		return vault_fail(v, e, "metadata of item %.16s: %s", item->id,
+				  why);
+	}
+	s.buf[s.len] = '\0';
+	*doc = s.buf;
+	*len = s.len;
+	return VAULT_OK;
+}

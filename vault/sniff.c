@@ -52,6 +52,34 @@ static int isobmff(const unsigned char *b, size_t len, char out[48])
 	return 1;
 }
 
+/* Text: printable ASCII, tabs and line ends, and valid UTF-8 sequences
+ * (one cut by the end of the window allowed); bytes >= 0x80 that are not
+ * UTF-8 make it binary (0xDEADBEEF filler is not text). */
+static int is_text(const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = b[i];
+		if (c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f)) {
+			i++;
+			continue;
+		}
+		size_t k = c >= 0xc2 && c <= 0xdf   ? 1
+			   : c >= 0xe0 && c <= 0xef ? 2
+			   : c >= 0xf0 && c <= 0xf4 ? 3
+						    : 0;
+		if (k == 0)
+			return 0;
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n)
+				return 1; /* cut by the window */
+			if ((b[i + j] & 0xc0) != 0x80)
+				return 0;
+		}
+		i += k + 1;
+	}
+	return 1;
+}
+
 void sniff_type(const unsigned char *b, size_t len, char out[48])
 {
 	if (isobmff(b, len, out))
@@ -90,12 +118,8 @@ void sniff_type(const unsigned char *b, size_t len, char out[48])
 		snprintf(out, 48, "audio/mpeg");
 		return;
 	}
-	size_t text = 0, n = len < 4096 ? len : 4096;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] == '\n' || b[i] == '\r' || b[i] == '\t' ||
-		    (b[i] >= 0x20 && b[i] != 0x7f))
-			text++;
-	if (n > 0 && text == n)
+	size_t n = len < 4096 ? len : 4096;
+	if (n > 0 && is_text(b, n))
 		snprintf(out, 48, "text/plain");
 	else if (n == 0)
 		snprintf(out, 48, "application/x-empty");

@@ -388,7 +388,7 @@ vault_err vault_create(vault *v, const char *dir, const char *pass,
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
 	randombytes_buf(v->keys->master, sizeof v->keys->master);
 	keys_derive(v->keys);
-	if ((e = keyslot_create(v, pass, passlen, kdf, "keys", NULL, 0)) !=
+	if ((e = keyslot_create(v, pass, passlen, kdf, "keys/slot-", NULL)) !=
 	    VAULT_OK)
 		return e;
 	if ((e = log_create(v)) != VAULT_OK)
@@ -425,6 +425,8 @@ vault_err vault_unlock(vault *v, const char *pass, size_t passlen)
 		return e;
 	keys_derive(v->keys);
 	if ((e = log_load(v)) != VAULT_OK)
+		return e;
+	if ((e = keyslot_settle(v)) != VAULT_OK)
 		return e;
 	if (v->writable && v->log.nproblems == 0)
 		custody_checkpoint_cleanup(v);

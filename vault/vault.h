@@ -183,6 +183,10 @@ typedef struct {
 			       * who accepted a transfer) */
 	const char *pending_to; /* custodian a transfer awaits, or NULL */
 	uint64_t pending_record; /* log index of that transfer record */
+	char meta[65];        /* SHA-256 of its metadata document (the
+			       * probe's answer, an object), or "" */
+	uint64_t meta_size;
+	const char *probe_error; /* what the probe could not read, or NULL */
 } vault_item;
 
 /* Items held, in ingest order.  Pointers stay valid until vault_free()
@@ -196,6 +200,50 @@ const vault_item *vault_item_at(const vault *v, size_t i);
 vault_err vault_item_find(vault *v, const char *prefix,
 			  const vault_item **out);
 
+/* --- The metadata probe -------------------------------------------------
+ * Media is parsed by evault-probe, a separate program that never holds a
+ * key, under a seccomp filter and resource limits.  One probe serves a
+ * whole batch: it is started on first use (exec'd fresh, empty
+ * environment, no open files but its socket), given one open file at a
+ * time, and answers with a JSON metadata document (docs/formats.md).  A
+ * probe that crashes, times out or breaks the protocol is killed; the
+ * next file gets a fresh one. */
+typedef struct vault_probe vault_probe;
+
+#define VAULT_PROBE_TIMEOUT 30 /* seconds per file */
+#define VAULT_PROBE_DOC_MAX (64u << 20)
+
+/* `exe`: the evault-probe program; timeout_s 0 means the default. */
+vault_err vault_probe_new(const char *exe, unsigned timeout_s,
+			  vault_probe **out);
+/* Stops the probe (it exits when its socket closes). */
+void vault_probe_free(vault_probe *p);
+
+typedef struct {
+	char *doc;        /* the metadata document (JSON, malloc'd), or NULL */
+	size_t len;
+	unsigned nerrors; /* entries in its "errors" (parsers' complaints) */
+	char error[256];  /* why there is no document ("probe killed by
+			   * signal 11 (Segmentation fault)", "probe timed
+			   * out after 30 s"...), or "" */
+} vault_probe_result;
+
+/* Hand the open file `fd` to the probe (it gets its own copy of the
+ * descriptor) and return at once; collect the answer with
+ * vault_probe_end().  Ingest overlaps the two with its own reading.
+ * VAULT_PROBE_LEAN: leave the raw bytes (base64 "data" members) out of
+ * the document, for a quick look; ingest always keeps them. */
+#define VAULT_PROBE_LEAN 1u
+void vault_probe_begin(vault_probe *p, int fd, unsigned flags);
+void vault_probe_end(vault_probe *p, vault_probe_result *r);
+void vault_probe_result_free(vault_probe_result *r);
+
+/* The metadata document of an item, decrypted and checked against the
+ * SHA-256 its ingest record names (*doc malloc'd, NUL-terminated).
+ * VAULT_E_NOTFOUND if the item has none. */
+vault_err vault_item_meta(vault *v, const vault_item *item, char **doc,
+			  size_t *len);
+
 /* --- Ingest ------------------------------------------------------------- */
 
 typedef struct {
@@ -204,8 +252,9 @@ typedef struct {
 	const char *note;
 	vault_progress_fn progress;
 	void *progress_ctx;
+	vault_probe *probe;    /* parse metadata with it, or NULL for none */
 } vault_ingest_opts;
-#define VAULT_INGEST_OPTS_INIT {NULL, NULL, NULL, NULL, NULL}
+#define VAULT_INGEST_OPTS_INIT {NULL, NULL, NULL, NULL, NULL, NULL}
 
 typedef struct {
 	char id[65];
@@ -213,6 +262,8 @@ typedef struct {
 	char type[48];
 	int already_held; /* the same bytes were already in the vault */
 	int restored;     /* ... but their object was missing: now restored */
+	char probe_error[256]; /* first thing the probe could not read, or "" */
+	int probed;       /* a metadata document was stored */
 } vault_ingest_result;
 
 /* Read the regular file at `path` once, hashing (SHA-256) and encrypting

@@ -48,6 +48,29 @@ static void item_progress(void *ctx, uint64_t done, uint64_t total)
 			       c->grand_total);
 }
 
+/* The metadata document an item's ingest record names: it must decrypt
+ * and match that SHA-256 and size like the item itself.  1 if sound (or
+ * there is none). */
+static int check_meta(verify_ctx *c, const vault_item *it)
+{
+	char file[128], why[1100];
+	vault_item m;
+	if (!it->meta[0])
+		return 1;
+	memset(&m, 0, sizeof m);
+	memcpy(m.id, it->meta, sizeof m.id);
+	m.size = it->meta_size;
+	vault_err e = object_decrypt(c->v, &m, NULL, NULL, NULL, NULL, file,
+				     sizeof file);
+	if (e == VAULT_OK)
+		return 1;
+	snprintf(why, sizeof why, "its metadata document: %s", c->v->err);
+	emit(c, e == VAULT_E_NOTFOUND ? VAULT_CHECK_ITEM_MISSING
+				      : VAULT_CHECK_ITEM_DAMAGED,
+	     it, file, why);
+	return 0;
+}
+
 static void check_item(verify_ctx *c, const vault_item *it)
 {
 	char file[128];
@@ -55,17 +78,21 @@ static void check_item(verify_ctx *c, const vault_item *it)
 				     file, sizeof file);
 	c->sum->items_checked++;
 	c->done_before += it->size;
-	if (e == VAULT_OK) {
+	if (e != VAULT_OK)
+		emit(c, e == VAULT_E_NOTFOUND ? VAULT_CHECK_ITEM_MISSING
+					      : VAULT_CHECK_ITEM_DAMAGED,
+		     it, file, c->v->err);
+	/* Both are checked and reported, the item counted once. */
+	int meta_ok = check_meta(c, it);
+	if (e == VAULT_OK && meta_ok) {
 		c->sum->items_ok++;
 		c->sum->bytes += it->size;
 		emit(c, VAULT_CHECK_ITEM_OK, it, file, NULL);
 		return;
 	}
 	c->sum->items_damaged++;
-	emit(c, e == VAULT_E_NOTFOUND ? VAULT_CHECK_ITEM_MISSING
-				      : VAULT_CHECK_ITEM_DAMAGED,
-	     it, file, c->v->err);
 }
+
 
 typedef struct {
 	verify_ctx *c;
@@ -97,13 +124,17 @@ static vault_err find_orphans(verify_ctx *c)
 {
 	vault *v = c->v;
 	orphan_ctx oc = {c, NULL, v->cat.n};
-	oc.names = malloc((oc.n ? oc.n : 1) * sizeof *oc.names);
+	oc.names = malloc((oc.n ? oc.n * 2 : 1) * sizeof *oc.names);
 	if (!oc.names)
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < oc.n; i++) {
+	for (size_t i = 0, n = oc.n; i < n; i++) {
 		unsigned char sha[32];
 		util_unhex(sha, 32, v->cat.items[i]->id);
 		object_name(v, sha, oc.names[i]);
+		if (v->cat.items[i]->meta[0]) {
+			util_unhex(sha, 32, v->cat.items[i]->meta);
+			object_name(v, sha, oc.names[oc.n++]);
+		}
 	}
 	qsort(oc.names, oc.n, sizeof *oc.names, cmp_name);
 	int rc = v->store->ops->list(v->store, orphan_check, &oc);

@@ -12,8 +12,11 @@
 #
 # Checked: evault never crashes (no death by a signal, no sanitizer
 # report) and never hangs (timeout); every file is ingested (or found
-# already held) under the SHA-256 of its bytes; `show` of each works; and
-# `extract` gives back identical bytes.  A hang or crash in a batch
+# already held) under the SHA-256 of its bytes; `show` of each works and
+# gives either its metadata document or the recorded reason there is none
+# (the probe's failures: a parser's error, a crash of the sandboxed probe,
+# a timeout, a forbidden system call, all counted apart); and `extract`
+# gives back identical bytes.  A hang or crash in a batch
 # ingest is pinned down file by file.
 # EVAULT_HOSTILE_MUTATIONS: quick 100, full 2000; EVAULT_HOSTILE_SEED
 # repeats a run's mutations.  Prints one line of figures; exits 1 on any
@@ -105,6 +108,7 @@ pass "made $((nfiles - nbroken)) mutated copies; with the broken files, $nfiles 
 
 new_vault
 crashes=0 hangs=0 notingested=0 badshow=0 badextract=0 ingested=0 shown=0 extracted=0
+p_doc=0 p_err=0 p_crash=0 p_timeout=0 p_sandbox=0 p_none=0
 declare -A types
 problem() {
 	echo "FAIL - $*" >&2
@@ -129,14 +133,18 @@ judge_run() {
 
 for dir in "$M"/*/; do
 	dir=${dir%/}
-	run timeout 30 "$EVAULT" --vault "$V" --passphrase-file "$PF" --quiet ingest --json "$dir"
+	# The probe's own limit is 10 s a file; evault's, for the batch, 300 s.
+	run timeout 300 "$EVAULT" --vault "$V" --passphrase-file "$PF" --quiet ingest \
+		--probe-timeout 10 --json "$dir"
 	if [ "$RC" -eq 124 ] || crashed "$RC" "$ERR"; then
 		# Pin it down: each file alone.
 		for f in "$dir"/*; do
-			run timeout 30 "$EVAULT" --vault "$V" --passphrase-file "$PF" --quiet ingest --json "$f"
+			run timeout 30 "$EVAULT" --vault "$V" --passphrase-file "$PF" --quiet ingest \
+				--probe-timeout 10 --json "$f"
 			judge_run "ingest of $f" || true
 		done
-		run timeout 30 "$EVAULT" --vault "$V" --passphrase-file "$PF" --quiet ingest --json "$dir"
+		run timeout 300 "$EVAULT" --vault "$V" --passphrase-file "$PF" --quiet ingest \
+			--probe-timeout 10 --json "$dir"
 		judge_run "ingest of $(basename "$dir") again" || continue
 	fi
 	for f in "$dir"/*; do
@@ -164,7 +172,23 @@ for dir in "$M"/*/; do
 		id=$(sha "$f")
 		run timeout 30 "$EVAULT" --vault "$V" --passphrase-file "$PF" show --json "$id"
 		if judge_run "show of $f"; then
-			if [ "$RC" -eq 0 ] && grep -qF "\"id\": \"$id\"" "$OUT"; then
+			# What the probe made of it: a document, or the reason.
+			perr=$(sed -n 's/^  "probe_error": "\(.*\)",$/\1/p' "$OUT")
+			if grep -q '^  "metadata_document": {' "$OUT"; then
+				p_doc=$((p_doc + 1))
+				[ -z "$perr" ] || p_err=$((p_err + 1))
+			else
+				case $perr in
+				"probe killed by signal"*) p_crash=$((p_crash + 1)) ;;
+				"probe timed out"*) p_timeout=$((p_timeout + 1)) ;;
+				*"forbidden system call"*) p_sandbox=$((p_sandbox + 1)) ;;
+				"") p_none=$((p_none + 1)) ;;
+				*) p_err=$((p_err + 1)) ;;
+				esac
+				[ -z "$perr" ] || note "probe on $f: $perr"
+			fi
+			if [ "$RC" -eq 0 ] && grep -qF "\"id\": \"$id\"" "$OUT" &&
+				[ "$(grep -c '^  "metadata_document": {' "$OUT")$perr" != 0 ]; then
 				shown=$((shown + 1))
 			else
 				badshow=$((badshow + 1))
@@ -190,7 +214,8 @@ typeline=$(for t in "${!types[@]}"; do printf '%s %d\n' "$t" "${types[$t]}"; don
 	sort | paste -sd, - | sed 's/,/, /g')
 pass "types found by magic: $typeline"
 pass "$ingested of $nfiles files ingested under their SHA-256 ($nitems distinct items), $shown shown, $extracted extracted identical; the vault verifies"
-echo "hostile media campaign: $nfiles files ($nbroken broken, $((nfiles - nbroken)) mutated), $ingested ingested, $shown shown, $extracted extracted identical; $crashes crashes, $hangs hangs"
-failures=$((crashes + hangs + notingested + badshow + badextract))
+pass "the probe: $p_doc documents stored ($p_err with a parser's error recorded), $p_crash probe crashes, $p_timeout probe timeouts, $p_sandbox forbidden system calls, all recorded with their item; $p_none items with neither a document nor a reason"
+echo "hostile media campaign: $nfiles files ($nbroken broken, $((nfiles - nbroken)) mutated), $ingested ingested, $shown shown, $extracted extracted identical; $crashes crashes, $hangs hangs; probe: $p_doc documents, $p_err parser errors, $p_crash probe crashes, $p_timeout timeouts, $p_sandbox sandbox kills, all recorded"
+failures=$((crashes + hangs + notingested + badshow + badextract + p_none))
 [ "$failures" -eq 0 ] ||
 	fail "$crashes crashes, $hangs hangs, $notingested not ingested, $badshow shows and $badextract extracts failed (EVAULT_HOSTILE_SEED=$SEED repeats the mutations)"

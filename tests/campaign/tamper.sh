@@ -114,8 +114,10 @@ while read -r kind id rest; do
 	item_of[$f]=$id
 done <"$OUT"
 rm -rf "$T/scratch"
-[ "${#item_of[@]}" -eq "$nitems" ] ||
-	fail "found the objects of ${#item_of[@]} items, not $nitems"
+# Each item is its bytes' object and its metadata document's.
+nobjects=$(find "$P/objects" -type f | wc -l)
+[ "${#item_of[@]}" -eq "$nobjects" ] ||
+	fail "verify named the item of ${#item_of[@]} objects, not of all $nobjects"
 
 # Where each record starts in log/records: u32 length | nonce[24] | ct.
 perl -e '

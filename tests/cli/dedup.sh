@@ -37,8 +37,9 @@ expect_out "0 ingested, 1 already held" "text summary of a re-ingest is wrong"
 pass "the same file again: already-held in the text output too"
 
 [ "$(count_items)" -eq 1 ] || fail "ls --json lists $(count_items) items, not 1"
-[ "$(count_objects)" -eq 1 ] || fail "objects/ holds $(count_objects) files, not 1"
-pass "one item in ls --json, one object file under objects/"
+# Each item is one object for its bytes and one for its metadata document.
+[ "$(count_objects)" -eq 2 ] || fail "objects/ holds $(count_objects) files, not 2"
+pass "one item in ls --json, two object files (bytes, metadata) under objects/"
 
 # Two copies within one ingest (before its commit), plus other content.
 random_file "$S/c/new.jpg" 5000
@@ -57,8 +58,8 @@ expect_out '"already_held": 1,' "the ingest of c/ does not count 1 already held"
 pass "two copies in one ingest: one ingested, one already-held"
 
 [ "$(count_items)" -eq 3 ] || fail "ls --json lists $(count_items) items, not 3"
-[ "$(count_objects)" -eq 3 ] || fail "objects/ holds $(count_objects) files, not 3"
-pass "three distinct contents: three items, three objects"
+[ "$(count_objects)" -eq 6 ] || fail "objects/ holds $(count_objects) files, not 6"
+pass "three distinct contents: three items, six objects (bytes and metadata)"
 
 run ev ls --json
 expect_out '"receipts": 3,' "the first item does not count its 3 receipts"

@@ -4,7 +4,11 @@
 # (the old one stops working, the new one works, the other is untouched);
 # one is removed (it stops working); removing the last slot is refused; a
 # wrong passphrase changes nothing.  The contents stay readable throughout
-# and the vault verifies at the end.
+# and the vault verifies at the end.  Then what a crash between a change's
+# commit and its file operation leaves: a recorded addition whose slot is
+# still pending works and is put in place by the next writer; a pending
+# slot the log does not record opens nothing and is removed; a slot whose
+# removal is recorded opens nothing and is deleted.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -95,3 +99,49 @@ run evq "$V" "$T/pf3" verify
 expect_rc 0 "verify after the passphrase changes failed"
 expect_out "ok: 1 of 1 items intact"
 pass "verify passes after the passphrase changes"
+
+# --- Interrupted passphrase changes ------------------------------------------
+# A recorded addition whose slot was not yet renamed (as a crash right
+# after the commit leaves it).
+printf 'fourth passphrase\n' >"$T/pf4"
+run env EVAULT_NEW_PASSPHRASE="fourth passphrase" "$EVAULT" --vault "$V" \
+	--passphrase-file "$T/pf3" passphrase add
+expect_rc 0 "passphrase add (fourth) failed"
+newest=$(ls -t "$V/keys" | grep '^slot-' | head -n 1)
+mv "$V/keys/$newest" "$V/keys/pending-${newest#slot-}"
+run evq "$V" "$T/pf4" ls
+expect_rc 0 "a recorded addition still pending does not open the vault"
+[ -f "$V/keys/pending-${newest#slot-}" ] || fail "a reader moved the pending slot"
+run evq "$V" "$T/pf3" note "$id" "after an interrupted addition"
+expect_rc 0
+[ -f "$V/keys/$newest" ] && [ ! -e "$V/keys/pending-${newest#slot-}" ] ||
+	fail "the next writer did not put the recorded slot in place"
+opens "$T/pf4"
+pass "addition recorded, slot still pending: it opens, and the next writer finishes it"
+
+# A pending slot the log does not record (a crash before the commit).
+cp "$V/keys/$newest" "$V/keys/pending-0123456789abcdef"
+mv "$V/keys/$newest" "$T/saved-slot"
+run evq "$V" "$T/pf4" ls
+expect_rc 2 "an unrecorded pending slot opens the vault"
+expect_err "interrupted before the log recorded it"
+mv "$T/saved-slot" "$V/keys/$newest"
+run evq "$V" "$T/pf3" note "$id" "after an unrecorded addition"
+expect_rc 0
+[ ! -e "$V/keys/pending-0123456789abcdef" ] || fail "the unrecorded pending slot was kept"
+pass "pending slot the log does not record: opens nothing, removed by the next writer"
+
+# A recorded removal whose slot file is still there.
+cp "$V/keys/$newest" "$T/removed-slot"
+run evq "$V" "$T/pf4" passphrase remove
+expect_rc 0 "passphrase remove (fourth) failed"
+cp "$T/removed-slot" "$V/keys/$newest"
+run evq "$V" "$T/pf4" ls
+expect_rc 2 "a passphrase whose removal is recorded still opens the vault"
+expect_err "the log records its removal"
+run evq "$V" "$T/pf3" note "$id" "after an interrupted removal"
+expect_rc 0
+[ ! -e "$V/keys/$newest" ] || fail "the next writer kept a slot whose removal is recorded"
+run evq "$V" "$T/pf3" verify
+expect_rc 0 "verify after the interrupted changes failed"
+pass "removal recorded, slot file still there: refused, deleted by the next writer"

@@ -1,0 +1,242 @@
+#!/bin/bash
+# probe.sh: the sandboxed metadata probe, from the outside.
+#
+# * Facts: photos and a video made here (ffmpeg, exiftool) with a known
+#   device, time and place come back in `show --json` facts, and a place
+#   that XMP gives differently is flagged as an inconsistency.
+# * Whatever the probe does wrong costs only the metadata: fake probes
+#   that crash, hang, break the protocol or describe other bytes; each
+#   file is ingested, the reason recorded with it, the vault verifies.
+# * The probe holds no secret: while it serves an ingest its environment
+#   is empty, its memory holds neither passphrase, it has no open file
+#   but its socket, and the kernel says it runs under seccomp with
+#   no_new_privs.  A probe killed in the middle leaves a vault that
+#   verifies with every file held.
+# * The stored metadata document is checked by verify: a flipped byte in
+#   it is named as damage of its item.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+PROBE=$(dirname "$EVAULT")/evault-probe
+[ -x "$PROBE" ] || fail "no evault-probe beside $EVAULT"
+command -v ffmpeg >/dev/null || skip_all "ffmpeg not installed (scripts/setup.sh installs it)"
+command -v exiftool >/dev/null || skip_all "exiftool not installed"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+
+new_vault
+S=$T/src
+mkdir -p "$S"
+
+# --- fixtures ---------------------------------------------------------------
+ffmpeg -loglevel error -f lavfi -i testsrc=size=320x240:rate=1 -frames:v 1 \
+	"$S/photo.jpg"
+exiftool -q -overwrite_original -Make=EvidenceCam -Model="EC-1 Mark II" \
+	-SerialNumber=SN-4711 -DateTimeOriginal="2024:03:09 14:22:05" \
+	-OffsetTimeOriginal=+02:00 -GPSLatitude=48.858222 -GPSLatitudeRef=N \
+	-GPSLongitude=2.2945 -GPSLongitudeRef=E -GPSAltitude=35 -GPSAltitudeRef=0 \
+	-Orientation#=6 "$S/photo.jpg"
+cp "$S/photo.jpg" "$S/moved.jpg"
+# The same photo claiming, in XMP, to be from elsewhere (Marseille).
+exiftool -q -overwrite_original -XMP-exif:GPSLatitude=43.2965 \
+	-XMP-exif:GPSLatitudeRef=N -XMP-exif:GPSLongitude=5.3698 \
+	-XMP-exif:GPSLongitudeRef=E "$S/moved.jpg"
+ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=25 -f lavfi \
+	-i sine=frequency=440:sample_rate=48000 -t 2 -c:v libx264 -preset ultrafast \
+	-c:a aac -metadata creation_time=2024-03-09T12:22:05Z \
+	-metadata location=+48.8582+002.2945/ "$S/clip.mp4" 2>/dev/null ||
+	ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=25 -f lavfi \
+		-i sine=frequency=440:sample_rate=48000 -t 2 -c:v mpeg4 -c:a aac \
+		-metadata creation_time=2024-03-09T12:22:05Z "$S/clip.mp4"
+head -c 5000 /dev/urandom >"$S/noise.bin"
+
+# fact ID EXPR: a value from `show --json` (python expression over d).
+fact() {
+	ev show --json "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
+}
+
+# --- facts ------------------------------------------------------------------
+run ev ingest "$S/photo.jpg" "$S/moved.jpg" "$S/clip.mp4" "$S/noise.bin"
+expect_rc 0
+photo=$(sha "$S/photo.jpg") moved=$(sha "$S/moved.jpg") clip=$(sha "$S/clip.mp4")
+noise=$(sha "$S/noise.bin")
+
+[ "$(fact "$photo" "d['facts']['make']")" = EvidenceCam ] || fail "photo: make not EvidenceCam"
+[ "$(fact "$photo" "d['facts']['model']")" = "EC-1 Mark II" ] || fail "photo: model"
+[ "$(fact "$photo" "d['facts']['serial']")" = SN-4711 ] || fail "photo: serial"
+[ "$(fact "$photo" "d['facts']['capture_time']")" = 2024-03-09T14:22:05+02:00 ] ||
+	fail "photo: capture_time with its offset"
+[ "$(fact "$photo" "'%.6f %.6f %.1f' % (d['facts']['location']['lat'], d['facts']['location']['lon'], d['facts']['location']['alt'])")" = "48.858222 2.294500 35.0" ] ||
+	fail "photo: GPS location"
+[ "$(fact "$photo" "d['facts']['orientation']")" = 6 ] || fail "photo: orientation"
+[ "$(fact "$photo" "(d['facts']['width'], d['facts']['height'])")" = "(320, 240)" ] ||
+	fail "photo: dimensions"
+[ "$(fact "$photo" "len(d['facts']['inconsistencies'])")" = 0 ] ||
+	fail "photo: inconsistencies where there are none"
+pass "photo: make, model, serial, time with offset, GPS place, orientation, size"
+
+[ "$(fact "$moved" "[i['fact'] for i in d['facts']['inconsistencies']]")" = "['location']" ] ||
+	fail "a photo whose XMP place is 660 km from its EXIF place is not flagged"
+run ev show "$moved"
+expect_out "DISAGREE       location:" "show does not flag the disagreeing place"
+pass "EXIF GPS against XMP 660 km away: flagged as an inconsistency"
+
+[ "$(fact "$clip" "d['facts']['container']")" = "mov,mp4,m4a,3gp,3g2,mj2" ] ||
+	fail "clip: container"
+[ "$(fact "$clip" "abs(d['facts']['duration'] - 2.0) < 0.1")" = True ] || fail "clip: duration"
+[ "$(fact "$clip" "len(d['facts']['streams'])")" = 2 ] || fail "clip: two streams"
+[ "$(fact "$clip" "d['facts']['capture_time'][:19]")" = 2024-03-09T12:22:05 ] ||
+	fail "clip: creation time"
+pass "video: container, duration, streams, creation time"
+
+[ "$(fact "$noise" "d['type']")" = "$(fact "$noise" "d['metadata_document']['type']")" ] ||
+	fail "noise: type differs between item and document"
+[ "$(fact "$noise" "d['probe_error']")" = None ] || fail "random bytes reported as a probe error"
+pass "random bytes: held as opaque, not as broken media"
+
+run ev show "$photo"
+expect_out "captured       2024-03-09T14:22:05+02:00" "show: facts not first"
+expect_out "IFD GPS" "show: no GPS IFD"
+expect_out "Make" "show: no Make tag"
+pass "show prints the facts, then the tags by IFD"
+
+run "$EVAULT" probe --json "$S/photo.jpg" "$S/clip.mp4"
+expect_rc 0
+[ "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[0]["facts"]["make"], d[1]["facts"]["container"], d[0]["path"] == sys.argv[2])' "$OUT" "$S/photo.jpg")" = "EvidenceCam mov,mp4,m4a,3gp,3g2,mj2 True" ] ||
+	fail "evault probe --json: wrong facts or path"
+run "$EVAULT" probe "$S/photo.jpg"
+expect_rc 0
+expect_out "make           EvidenceCam  (exif)" "evault probe: no make line"
+pass "evault probe reads files without a vault (text and --json)"
+
+# --- fake probes --------------------------------------------------------------
+# fake NAME BODY: a probe program that misbehaves.
+fake() {
+	printf '#!/bin/sh\n%s\n' "$2" >"$T/$1"
+	chmod +x "$T/$1"
+}
+fake crash 'kill -SEGV $$'
+fake hang 'exec sleep 60'
+fake garbage 'printf "HELLO, EVAULT!"; sleep 5'
+fake liar "exec python3 -c 'import sys,struct,json; sys.stdin.buffer.read(8); d=json.dumps({\"v\":1,\"sha256\":\"00\"*32,\"size\":1}).encode(); sys.stdout.buffer.write(b\"EVPR\"+struct.pack(\"<II\",len(d),0)+d); sys.stdout.flush(); sys.stdin.buffer.read()'"
+n=0
+for f in crash hang garbage liar; do
+	n=$((n + 1))
+	head -c $((1000 + n)) /dev/urandom >"$S/fake-$f.bin"
+	case $f in
+	crash) want="probe killed by signal 11" ;;
+	hang) want="probe timed out after 1 s" ;;
+	garbage) want="the probe broke its protocol" ;;
+	liar) want="the probe read other bytes than were stored" ;;
+	esac
+	run env EVAULT_PROBE="$T/$f" "$EVAULT" --vault "$V" --passphrase-file "$PF" \
+		ingest --probe-timeout 1 "$S/fake-$f.bin"
+	expect_rc 0 "ingest with a $f probe failed"
+	expect_out "probe: $want" "ingest with a $f probe does not say '$want'"
+	id=$(sha "$S/fake-$f.bin")
+	got=$(fact "$id" "d['probe_error']")
+	case $got in
+	"$want"*) ;;
+	*) fail "the $f probe's failure is not recorded with the item (got '$got')" ;;
+	esac
+	[ "$(fact "$id" "d['metadata_document']")" = None ] ||
+		fail "a $f probe's answer was stored"
+done
+run ev verify
+expect_rc 0
+pass "crashing, hanging, garbling and lying probes: files held, reasons recorded, vault verifies"
+
+# --- the probe holds no secret ------------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$S/many"
+	for i in $(seq 1 400); do cp "$S/photo.jpg" "$S/many/p$i.jpg"; printf '%d' "$i" >>"$S/many/p$i.jpg"; done
+	secret_pass=$(cat "$PF")
+	"$EVAULT" --vault "$V" --passphrase-file "$PF" ingest --quiet "$S/many" \
+		>"$T/many.out" 2>&1 &
+	ing=$!
+	pid=
+	for _ in $(seq 1 200); do
+		pid=$(pgrep -P "$ing" -x evault-probe || true)
+		[ -n "$pid" ] && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] || fail "no evault-probe process appeared under the ingest"
+	sleep 0.2
+	kill -0 "$pid" 2>/dev/null || fail "the probe ended before it could be examined"
+	python3 - "$pid" "$secret_pass" "$EVAULT_KEY_PASSPHRASE" >"$T/spy.out" <<-'EOF' || { cat "$T/spy.out"; fail "the probe's state is not what it should be"; }
+	import os, re, sys
+	pid, secrets = sys.argv[1], [s.encode() for s in sys.argv[2:]]
+	env = open(f"/proc/{pid}/environ", "rb").read()
+	assert env == b"", f"environment not empty: {env[:80]!r}"
+	status = open(f"/proc/{pid}/status").read()
+	assert re.search(r"^Seccomp:\s+2$", status, re.M), "not under a seccomp filter"
+	assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), "no_new_privs not set"
+	fds = sorted(int(f) for f in os.listdir(f"/proc/{pid}/fd"))
+	assert fds[:3] == [0, 1, 2] and len(fds) <= 4, f"open files: {fds}"
+	scanned = 0
+	with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+	    for line in maps:
+	        addr, perms = line.split()[:2]
+	        if "r" not in perms:
+	            continue
+	        lo, hi = (int(x, 16) for x in addr.split("-"))
+	        try:
+	            mem.seek(lo)
+	            chunk = mem.read(hi - lo)
+	        except (OSError, ValueError, OverflowError):
+	            continue
+	        scanned += len(chunk)
+	        for s in secrets:
+	            assert s not in chunk, f"a passphrase is in the probe's memory ({line.strip()})"
+	print(f"scanned {scanned} bytes of the probe's memory")
+	EOF
+	wait "$ing" || { cat "$T/many.out"; fail "ingest of 400 photos failed"; }
+	pass "the probe: empty environment, seccomp, no_new_privs, fds 0-2 only, no passphrase in $(sed 's/scanned //; s/ bytes.*//' "$T/spy.out") bytes of memory"
+else
+	skip_check "reading the probe's memory needs root"
+fi
+
+# --- a probe killed mid-way -----------------------------------------------------
+mkdir -p "$S/kill"
+for i in $(seq 1 300); do cp "$S/photo.jpg" "$S/kill/k$i.jpg"; printf 'k%d' "$i" >>"$S/kill/k$i.jpg"; done
+cat >"$T/doomed" <<EOF
+#!/bin/sh
+( sleep 0.4; kill -9 \$\$ ) &
+exec "$PROBE"
+EOF
+chmod +x "$T/doomed"
+before=$(count_items)
+run env EVAULT_PROBE="$T/doomed" "$EVAULT" --vault "$V" --passphrase-file "$PF" \
+	ingest "$S/kill"
+expect_rc 0
+[ "$(count_items)" -eq $((before + 300)) ] || fail "files were lost when the probe was killed"
+killed=$(grep -c "probe killed by signal 9" "$OUT" || true)
+run ev verify
+expect_rc 0
+pass "probe killed mid-batch: 300 files held ($killed with the kill recorded), vault verifies"
+
+# --- the stored document is verified -------------------------------------------
+W=$T/w
+new_vault "$W"
+head -c 300000 /dev/urandom >"$S/big.bin"
+evq "$W" "$PF" ingest --no-probe "$S/big.bin" >/dev/null
+find "$W/objects" -type f | sort >"$T/objs.before"
+evq "$W" "$PF" ingest "$S/photo.jpg" >/dev/null
+find "$W/objects" -type f | sort >"$T/objs.after"
+new=$(comm -13 "$T/objs.before" "$T/objs.after")
+[ "$(echo "$new" | wc -l)" -eq 2 ] || fail "a probed ingest should add 2 objects: $new"
+doc=$(for f in $new; do echo "$(filesize "$f") $f"; done | sort -n | head -n 1 | cut -d' ' -f2)
+img=$(for f in $new; do echo "$(filesize "$f") $f"; done | sort -n | tail -n 1 | cut -d' ' -f2)
+# The larger of the two is the photo (about 10 kB); the document holds its
+# EXIF in base64 and JSON and is larger still: tell them by content size.
+[ "$(filesize "$doc")" -ne "$(filesize "$img")" ] || fail "cannot tell the document from the photo"
+for f in "$doc" "$img"; do
+	cp "$f" "$T/keep"
+	flip_byte "$f" 100
+	run evq "$W" "$PF" verify --no-record
+	expect_rc 1 "a flipped byte in $(basename "$f") was not detected"
+	expect_out "$photo" "the damage was not named by its item"
+	cp "$T/keep" "$f"
+done
+run evq "$W" "$PF" verify --no-record
+expect_rc 0
+pass "a flipped byte in the photo or in its metadata document: detected and named by item"

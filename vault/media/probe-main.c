@@ -1,0 +1,416 @@
+/*
+ * probe-main.c: evault-probe, the process that parses hostile media.
+ *
+ * evault starts it once per batch (vault/probe.c) with an empty
+ * environment and only its end of a socket pair on fds 0 and 1, and feeds
+ * it one open file descriptor per file (SCM_RIGHTS).  It never holds a
+ * key: it is exec'd fresh, so nothing of evault's memory comes with it,
+ * and it is never given one.  Once start-up is over (libmagic's database
+ * loaded, the libraries' one-time set-up done) it limits itself
+ * (no core dumps, no files written, bounded data and open files) and
+ * closes the door behind it with a seccomp filter: from then on it can
+ * read what it is given, allocate memory and answer on its socket,
+ * nothing else.  A parser bug can crash it or make it hang; evault
+ * records that with the item and starts a fresh probe for the next file.
+ *
+ * For each file it maps the bytes read-only, hashes them (SHA-256: the
+ * parent compares this with what it stored, so the document provably
+ * describes the stored bytes), runs the parsers on the mapping and
+ * answers with one JSON metadata document.  Protocol (docs/formats.md,
+ * "The probe protocol"): request "EVPQ" + u32 flags with the fd attached;
+ * answer "EVPR" + u32 length + u32 number of errors + the document
+ * (integers little-endian).
+ *
+ *   evault-probe                 serve on fds 0/1 (how evault runs it)
+ *   evault-probe --file PATH     print PATH's document, no sandbox (debug)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <magic.h>
+#include <openssl/evp.h>
+#include <seccomp.h>
+
+#include "vault/internal.h"
+#include "vault/media/media.h"
+
+/* Largest answer the parent accepts (vault/probe.c says the same). */
+#define PROBE_DOC_MAX (64u << 20)
+/* Data segment limit: parsers that try to allocate more fail cleanly. */
+#define PROBE_DATA_MAX (1024ull << 20)
+
+static magic_t magic_db;
+
+/* --- one file --------------------------------------------------------- */
+
+/* libmagic's description and MIME type, for files no parser knows.  Only
+ * the first 256 KiB: enough for every magic rule that matters here. */
+static void describe(media_ctx *m, char type[48])
+{
+	if (!magic_db)
+		return;
+	size_t n = m->len < (256u << 10) ? m->len : (256u << 10);
+	json_t *mg = json_object();
+	int flags = MAGIC_NONE;
+	for (int pass = 0; pass < 2; pass++) {
+		magic_setflags(magic_db, flags);
+		const char *d = magic_buffer(magic_db, m->data, n);
+		if (d)
+			json_object_set_new(mg, pass ? "mime" : "description",
+					    media_str(d, strlen(d)));
+		if (d && pass && !strcmp(type, "application/octet-stream")) {
+			size_t l = strcspn(d, ";");
+			if (l < 48 && l > 0)
+				snprintf(type, 48, "%.*s", (int)l, d);
+		}
+		flags = MAGIC_MIME_TYPE;
+	}
+	json_object_set_new(m->doc, "magic", mg);
+}
+
+static int is_image(const char *type)
+{
+	return !strncmp(type, "image/", 6);
+}
+
+static int is_av(const char *type)
+{
+	return !strncmp(type, "video/", 6) || !strncmp(type, "audio/", 6);
+}
+
+/* Build the document for `len` bytes at `data`. */
+static json_t *probe_bytes(const uint8_t *data, size_t len)
+{
+	unsigned char sha[32];
+	char hex[65];
+	char type[48];
+
+	EVP_Digest(data, len, sha, NULL, EVP_sha256(), NULL);
+	util_hex(hex, sha, sizeof sha);
+	sniff_type(data, len, type);
+
+	media_ctx m = {
+		.data = data,
+		.len = len,
+		.type = type,
+		.doc = json_object(),
+		.cand = json_object(),
+		.errors = json_array(),
+		.warnings = json_array(),
+	};
+	json_object_set_new(m.doc, "v", json_integer(1));
+	json_object_set_new(m.doc, "sha256", json_string(hex));
+	json_object_set_new(m.doc, "size", json_integer((json_int_t)len));
+
+	if (len >= 12 && !memcmp(data + 4, "ftyp", 4))
+		media_boxes(&m);
+	if (!strcmp(type, "image/heif") || !strcmp(type, "image/avif"))
+		media_heif(&m);
+	else if (is_image(type))
+		media_segments(&m);
+	/* Containers, audio and video; and files no quick look recognised
+	 * (MPEG-TS, raw MP3...), where libavformat decides: if it does not
+	 * know them either, they are simply not media, not broken media. */
+	if (is_av(type)) {
+		media_av(&m);
+	} else if (!strcmp(type, "application/octet-stream") && len > 0) {
+		json_t *errors = m.errors;
+		m.errors = json_array();
+		if (media_av(&m)) {
+			json_array_extend(errors, m.errors);
+			const char *c = json_string_value(json_object_get(
+				json_object_get(m.doc, "container"), "mime"));
+			if (c)
+				snprintf(type, sizeof type, "%s", c);
+		}
+		json_decref(m.errors);
+		m.errors = errors;
+	}
+	if (!strcmp(type, "application/octet-stream") ||
+	    !strncmp(type, "application/", 12) || !strncmp(type, "text/", 5))
+		describe(&m, type);
+
+	json_object_set_new(m.doc, "type", json_string(type));
+	media_facts(&m);
+	json_object_set_new(m.doc, "errors", m.errors);
+	json_object_set_new(m.doc, "warnings", m.warnings);
+	json_decref(m.cand);
+	return m.doc;
+}
+
+/* Map and probe the file open on fd. */
+static json_t *probe_fd(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		json_t *d = json_object();
+		json_object_set_new(d, "v", json_integer(1));
+		json_object_set_new(d, "errors",
+				    json_pack("[s]", "probe: not a regular file"));
+		return d;
+	}
+	size_t len = (size_t)st.st_size;
+	const uint8_t *data = (const uint8_t *)"";
+	void *map = NULL;
+	if (len) {
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			json_t *d = json_object();
+			json_object_set_new(d, "v", json_integer(1));
+			json_object_set_new(d, "errors",
+					    json_pack("[s]", "probe: cannot map the file"));
+			return d;
+		}
+		madvise(map, len, MADV_SEQUENTIAL);
+		data = map;
+	}
+	json_t *doc = probe_bytes(data, len);
+	if (map)
+		munmap(map, len);
+	return doc;
+}
+
+/* --- the sandbox ------------------------------------------------------ */
+
+/* SIGSYS from the filter: tell the parent which call it was, then die. */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	unsigned char frame[12] = {'E', 'V', 'P', 'S'};
+	uint32_t nr = (uint32_t)si->si_syscall;
+	memcpy(frame + 4, &nr, 4);
+	ssize_t w = write(1, frame, sizeof frame);
+	(void)w;
+	_exit(125);
+}
+
+static int limit(int res, rlim_t n)
+{
+	struct rlimit r = {n, n};
+	return setrlimit(res, &r);
+}
+
+static int lock_down(void)
+{
+	/* No core dump of hostile input, no files, few fds.  The data limit
+	 * does not fit AddressSanitizer's shadow memory. */
+	if (limit(RLIMIT_CORE, 0) || limit(RLIMIT_FSIZE, 0) ||
+	    limit(RLIMIT_NOFILE, 16) || prctl(PR_SET_DUMPABLE, 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+#if !defined(__SANITIZE_ADDRESS__)
+	if (limit(RLIMIT_DATA, PROBE_DATA_MAX))
+		return -1;
+#endif
+	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+	sigaction(SIGSYS, &sa, NULL);
+
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
+	if (!f)
+		return -1;
+	static const int ok[] = {
+		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64),
+		SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(recvmsg),
+		SCMP_SYS(sendmsg), SCMP_SYS(sendto), SCMP_SYS(munmap),
+		SCMP_SYS(brk), SCMP_SYS(madvise), SCMP_SYS(mremap),
+		SCMP_SYS(futex), SCMP_SYS(exit), SCMP_SYS(exit_group),
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+		SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(fstat),
+		SCMP_SYS(sched_yield), SCMP_SYS(getrandom),
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, ok[i], 0);
+	/* fstat() is newfstatat(fd, "", st, AT_EMPTY_PATH): only that form. */
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+			       SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH,
+				       AT_EMPTY_PATH));
+	/* Memory, never executable. */
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	rc |= seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (rc == 0)
+		rc = seccomp_load(f);
+	seccomp_release(f);
+	return rc ? -1 : 0;
+}
+
+/* Everything that would open a file or read the environment later, done
+ * now: libmagic's database, OpenSSL's digest, jansson's hash seed, the
+ * time zone, libavformat's logging, libheif's plugins. */
+static void start_up(void)
+{
+	magic_db = magic_open(MAGIC_NONE);
+	if (magic_db && magic_load(magic_db, NULL) != 0) {
+		magic_close(magic_db);
+		magic_db = NULL;
+	}
+	unsigned char sha[32];
+	EVP_Digest("", 0, sha, NULL, EVP_sha256(), NULL);
+	tzset(); /* /etc/localtime, read by the C library's time functions */
+	json_decref(json_object());
+	media_av_init();
+	media_heif_init();
+}
+
+/* --- the protocol ----------------------------------------------------- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Drop the raw bytes (base64 "data" members) for a lean answer. */
+static void strip_raw(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (json_is_object(j)) {
+		json_object_del(j, "data");
+		json_object_foreach(j, k, v)
+			strip_raw(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			strip_raw(v);
+	}
+}
+
+/* Wait for the next request; its fd, or -1 when the parent is done.
+ * *flags: the request's flags (bit 0: lean, no raw bytes). */
+static int next_request(uint32_t *flags)
+{
+	unsigned char req[8];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {req, sizeof req};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	ssize_t n;
+	do
+		n = recvmsg(0, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof req || memcmp(req, "EVPQ", 4) != 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	*flags = (uint32_t)req[4] | (uint32_t)req[5] << 8 |
+		 (uint32_t)req[6] << 16 | (uint32_t)req[7] << 24;
+	return fd;
+}
+
+static int answer(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	if (!text)
+		return -1;
+	size_t len = strlen(text);
+	if (len > PROBE_DOC_MAX) {
+		/* Too much to send: keep what identifies the file and say why. */
+		free(text);
+		json_t *small = json_pack("{s:i,s:O,s:O,s:O,s:[s]}", "v", 1,
+					  "sha256", json_object_get(doc, "sha256"),
+					  "size", json_object_get(doc, "size"),
+					  "type", json_object_get(doc, "type"),
+					  "errors", "probe: metadata larger than 64 MiB left out");
+		text = small ? json_dumps(small, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
+		json_decref(small);
+		if (!text)
+			return -1;
+		len = strlen(text);
+	}
+	unsigned char hdr[12] = {'E', 'V', 'P', 'R'};
+	uint32_t l = (uint32_t)len;
+	uint32_t nerr = (uint32_t)json_array_size(json_object_get(doc, "errors"));
+	/* Little-endian on every platform we build. */
+	memcpy(hdr + 4, &l, 4);
+	memcpy(hdr + 8, &nerr, 4);
+	int rc = write_all(1, hdr, sizeof hdr) || write_all(1, text, len) ? -1 : 0;
+	free(text);
+	return rc;
+}
+
+static int serve(void)
+{
+	start_up();
+	if (lock_down() != 0)
+		_exit(3); /* the parent says "the probe could not start its sandbox" */
+	for (;;) {
+		uint32_t flags;
+		int fd = next_request(&flags);
+		if (fd < 0)
+			break;
+		media_keep_raw = !(flags & 1);
+		json_t *doc = probe_fd(fd);
+		close(fd);
+		if (flags & 1)
+			strip_raw(doc);
+		int rc = answer(doc);
+		json_decref(doc);
+		if (rc)
+			break;
+	}
+	/* _exit: no exit handlers (LeakSanitizer's would need ptrace). */
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--file")) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "evault-probe: %s: %s\n", argv[2],
+				strerror(errno));
+			return 2;
+		}
+		start_up();
+		json_t *doc = probe_fd(fd);
+		close(fd);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(doc);
+		if (magic_db)
+			magic_close(magic_db);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("evault-probe %s\n", EVAULT_VERSION);
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: evault-probe [--file PATH]\n"
+				"evault runs this program itself; --file prints "
+				"one file's metadata document.\n");
+		return 2;
+	}
+	return serve();
+}

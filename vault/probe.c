@@ -1,0 +1,271 @@
+/*
+ * probe.c: running evault-probe, the sandboxed media parser, from the
+ * side that holds the keys.
+ *
+ * The probe is started with posix_spawn (so nothing of this process's
+ * memory, keys included, is ever copied into it: it is exec'd fresh),
+ * with an empty environment, its end of a socket pair on fds 0 and 1,
+ * /dev/null on 2 and no other descriptor.  Each request passes one open
+ * file (SCM_RIGHTS); the answer is a length-prefixed JSON document, at
+ * most VAULT_PROBE_DOC_MAX bytes, read under a wall-clock deadline.
+ * Whatever goes wrong on the probe's side (a crash, a forbidden system
+ * call, a hang, a malformed answer) becomes a sentence in the result, the
+ * probe is killed and reaped, and the next request starts a fresh one:
+ * a hostile file can cost its own metadata, never the ingest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vault/internal.h"
+
+struct vault_probe {
+	char *exe;
+	unsigned timeout_s;
+	pid_t pid;     /* 0 when not running */
+	int sock;      /* our end, -1 when not running */
+	int pending;   /* a request was sent and not yet answered */
+	char failed[256]; /* why the last request could not even be sent */
+};
+
+vault_err vault_probe_new(const char *exe, unsigned timeout_s,
+			  vault_probe **out)
+{
+	vault_probe *p = calloc(1, sizeof *p);
+	if (!p || !(p->exe = strdup(exe))) {
+		free(p);
+		return VAULT_E_NOMEM;
+	}
+	p->timeout_s = timeout_s ? timeout_s : VAULT_PROBE_TIMEOUT;
+	p->sock = -1;
+	*out = p;
+	return VAULT_OK;
+}
+
+/* Kill (if asked) and reap the probe; describe how it ended in `why`. */
+static void reap(vault_probe *p, int kill_it, char *why, size_t whylen)
+{
+	int status = 0;
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+	if (p->pid <= 0)
+		return;
+	if (kill_it)
+		kill(p->pid, SIGKILL);
+	/* It has closed its socket or been killed: it ends at once, but
+	 * do not wait forever for a process stuck in the kernel. */
+	for (int i = 0; i < 200; i++) {
+		pid_t r = waitpid(p->pid, &status, WNOHANG);
+		if (r == p->pid || (r < 0 && errno != EINTR))
+			break;
+		if (i == 100)
+			kill(p->pid, SIGKILL);
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (why && WIFSIGNALED(status))
+		snprintf(why, whylen, "probe killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (why && WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		snprintf(why, whylen, "the probe could not start its sandbox");
+	else if (why && WIFEXITED(status))
+		snprintf(why, whylen, "probe exited with status %d without "
+			 "answering", WEXITSTATUS(status));
+	p->pid = 0;
+}
+
+void vault_probe_free(vault_probe *p)
+{
+	if (!p)
+		return;
+	reap(p, 0, NULL, 0);
+	free(p->exe);
+	free(p);
+}
+
+static int start(vault_probe *p)
+{
+	int sv[2];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	char *argv[] = {p->exe, NULL};
+	char *envp[] = {NULL};
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
+	int rc = posix_spawn(&p->pid, p->exe, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(sv[1]);
+	if (rc != 0) {
+		close(sv[0]);
+		p->pid = 0;
+		return -rc;
+	}
+	p->sock = sv[0];
+	return 0;
+}
+
+void vault_probe_begin(vault_probe *p, int fd, unsigned flags)
+{
+	unsigned char req[8] = {'E', 'V', 'P', 'Q', (unsigned char)flags, 0, 0, 0};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct iovec iov = {req, sizeof req};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+
+	p->failed[0] = '\0';
+	p->pending = 1;
+	if (p->pid == 0) {
+		int rc = start(p);
+		if (rc < 0) {
+			snprintf(p->failed, sizeof p->failed,
+				 "cannot start the probe '%s': %s", p->exe,
+				 strerror(-rc));
+			return;
+		}
+	}
+	ssize_t n;
+	do
+		n = sendmsg(p->sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof req) {
+		/* It died between files: say how, and start afresh next time. */
+		reap(p, 1, p->failed, sizeof p->failed);
+		if (!p->failed[0])
+			snprintf(p->failed, sizeof p->failed,
+				 "the probe stopped listening");
+	}
+}
+
+/* Read exactly len bytes before the deadline: 0, or -1 with `why`. */
+static int read_until(vault_probe *p, void *buf, size_t len,
+		      const struct timespec *deadline, char *why, size_t wl)
+{
+	char *b = buf;
+	while (len) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+			  (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			snprintf(why, wl, "probe timed out after %u s", p->timeout_s);
+			return -1;
+		}
+		struct pollfd pfd = {p->sock, POLLIN, 0};
+		int r = poll(&pfd, 1, (int)ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			continue; /* the deadline check above says so */
+		ssize_t n = r < 0 ? -1 : read(p->sock, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			why[0] = '\0'; /* it ended: reap() says how */
+			return -1;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void vault_probe_end(vault_probe *p, vault_probe_result *r)
+{
+	unsigned char hdr[12];
+	struct timespec deadline;
+
+	memset(r, 0, sizeof *r);
+	if (!p->pending) {
+		snprintf(r->error, sizeof r->error, "no probe request pending");
+		return;
+	}
+	p->pending = 0;
+	if (p->failed[0]) {
+		snprintf(r->error, sizeof r->error, "%s", p->failed);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += p->timeout_s;
+	if (read_until(p, hdr, sizeof hdr, &deadline, r->error, sizeof r->error))
+		goto dead;
+	uint32_t len;
+	memcpy(&len, hdr + 4, 4);
+	if (!memcmp(hdr, "EVPS", 4)) {
+		reap(p, 1, NULL, 0);
+		snprintf(r->error, sizeof r->error,
+			 "probe stopped by its sandbox: forbidden system call %u",
+			 len);
+		return;
+	}
+	if (memcmp(hdr, "EVPR", 4) != 0 || len > VAULT_PROBE_DOC_MAX) {
+		snprintf(r->error, sizeof r->error,
+			 "the probe broke its protocol (bad answer header)");
+		reap(p, 1, NULL, 0);
+		return;
+	}
+	r->doc = malloc((size_t)len + 1);
+	if (!r->doc) {
+		snprintf(r->error, sizeof r->error, "out of memory");
+		reap(p, 1, NULL, 0);
+		return;
+	}
+	if (read_until(p, r->doc, len, &deadline, r->error, sizeof r->error)) {
+		free(r->doc);
+		r->doc = NULL;
+		goto dead;
+	}
+	r->doc[len] = '\0';
+	r->len = len;
+	memcpy(&r->nerrors, hdr + 8, 4);
+	return;
+dead:
+	/* Timed out (error set: kill it) or ended (say how). */
+	if (r->error[0])
+		reap(p, 1, NULL, 0);
+	else
+		reap(p, 1, r->error, sizeof r->error);
+	if (!r->error[0])
+		snprintf(r->error, sizeof r->error, "the probe ended without "
+			 "answering");
+}
+
+void vault_probe_result_free(vault_probe_result *r)
+{
+	free(r->doc);
+	r->doc = NULL;
+	r->len = 0;
+}
