@@ -14,8 +14,12 @@
  * (which decodes a few frames) is not, so it runs only when the header
  * left something out that the document needs: a codec, a picture size,
  * a sample rate, the duration, or streams that only packets announce
- * (MPEG-TS, raw audio).  Its decoders run single-threaded: the sandbox
- * allows no new threads.
+ * (MPEG-TS, FLV, raw streams), or when the container is not one whose
+ * header is known to agree with ffprobe.  Its decoders run
+ * single-threaded (the sandbox allows no new threads) and decode key
+ * frames only.  Without it, what it would have added is worked out the
+ * way it would: start times from the first few packets, the bit rate from
+ * the size and duration, profiles from the codecs' configuration records.
  */
 #include <iconv.h>
 #include <math.h>
@@ -335,12 +339,39 @@ static int av_file_open(struct av_file *f, const media_ctx *m)
 	return rc;
 }
 
+/* Containers whose headers describe their streams as the decoders would:
+ * checked against ffprobe.  Others (MXF, for one, gives the coded height,
+ * not the picture's) always go through avformat_find_stream_info(). */
+static int av_header_trusted(const AVInputFormat *f)
+{
+	static const char *const names[] = {
+		"mov,mp4,m4a,3gp,3g2,mj2",
+		"matroska,webm",
+		"avi",
+		"wav",
+		"w64",
+		"ogg",
+		"flac",
+		"aiff",
+		"caf",
+		"asf",
+		"nut",
+		"ivf",
+		"dv",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(f->name, names[i]))
+			return 1;
+	return 0;
+}
+
 /* Does the header leave out something only packets can tell? */
 static int av_needs_stream_info(const AVFormatContext *fc)
 {
 	int has_duration = fc->duration != AV_NOPTS_VALUE;
 
-	if ((fc->ctx_flags & AVFMTCTX_NOHEADER) || !fc->nb_streams)
+	if ((fc->ctx_flags & AVFMTCTX_NOHEADER) || !fc->nb_streams ||
+	    !av_header_trusted(fc->iformat))
 		return 1;
 	for (unsigned i = 0; i < fc->nb_streams; i++) {
 		const AVStream *st = fc->streams[i];
@@ -690,6 +721,13 @@ static int aac_profile(const uint8_t *x, size_t n)
 	return aot > 0 ? aot - 1 : FF_PROFILE_UNKNOWN;
 }
 
+static int av1_profile(const uint8_t *x, size_t n)
+{
+	if (n < 2 || x[0] != 0x81) /* av1C: marker and version 1 */
+		return FF_PROFILE_UNKNOWN;
+	return x[1] >> 5;
+}
+
 static const char *av_profile(const AVCodecParameters *p)
 {
 	int profile = p->profile;
@@ -702,8 +740,24 @@ static const char *av_profile(const AVCodecParameters *p)
 			profile = hevc_profile(p->extradata, n);
 		else if (p->codec_id == AV_CODEC_ID_AAC)
 			profile = aac_profile(p->extradata, n);
+		else if (p->codec_id == AV_CODEC_ID_AV1)
+			profile = av1_profile(p->extradata, n);
 	}
 	return avcodec_profile_name(p->codec_id, profile);
+}
+
+static int names_mono_stereo(enum AVCodecID id)
+{
+	static const enum AVCodecID ids[] = {
+		AV_CODEC_ID_AAC,    AV_CODEC_ID_MP1,	AV_CODEC_ID_MP2,
+		AV_CODEC_ID_MP3,    AV_CODEC_ID_AC3,	AV_CODEC_ID_EAC3,
+		AV_CODEC_ID_VORBIS, AV_CODEC_ID_OPUS,	AV_CODEC_ID_FLAC,
+		AV_CODEC_ID_ALAC,   AV_CODEC_ID_AMR_NB, AV_CODEC_ID_AMR_WB,
+	};
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (id == ids[i])
+			return 1;
+	return 0;
 }
 
 static json_t *av_stream(media_ctx *m, const AVStream *st)
@@ -760,12 +814,12 @@ static json_t *av_stream(media_ctx *m, const AVStream *st)
 			json_object_set_new(o, "channels",
 					    json_integer(
 						    p->ch_layout.nb_channels));
-		/* When no decoder ran, one or two channels without a layout
-		 * are what a decoder would call them; PCM's decoders leave
-		 * the layout unset. */
+		/* Containers give the channel count, not the layout, which
+		 * these decoders call "mono" or "stereo" for one or two (PCM's
+		 * and WMA's leave it unset). */
 		AVChannelLayout l = p->ch_layout;
 		if (l.order == AV_CHANNEL_ORDER_UNSPEC && l.nb_channels <= 2 &&
-		    !is_pcm(p->codec_id))
+		    names_mono_stereo(p->codec_id))
 			av_channel_layout_default(&l, l.nb_channels);
 		if (l.order != AV_CHANNEL_ORDER_UNSPEC &&
 		    av_channel_layout_describe(&l, s, sizeof s) > 0)
@@ -1175,6 +1229,38 @@ static void av_describe(media_ctx *m, const AVFormatContext *fc,
 	av_facts(m, fc, t->duration);
 }
 
+/* What the header promises and the file cannot keep: an audio or video
+ * stream with no codec at all (a missing sample description), and sample
+ * data the index places past the end of the file (a file cut short: the
+ * header is complete, the media is not).  Both are errors of the file, so
+ * they go where a parser's errors go.  The index is the demuxer's own
+ * (MOV/MP4 sample tables, AVI idx1, Matroska cues): no packet is read. */
+static void av_check_integrity(media_ctx *m, const AVFormatContext *fc)
+{
+	for (unsigned i = 0; i < fc->nb_streams; i++) {
+		const AVStream *st = fc->streams[i];
+		enum AVMediaType type = st->codecpar->codec_type;
+		if ((type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO) &&
+		    st->codecpar->codec_id == AV_CODEC_ID_NONE &&
+		    !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+			media_error(m, "libavformat", "stream %u (%s) has no known "
+				    "codec: its sample description is missing or "
+				    "unknown", i, av_get_media_type_string(type));
+		int n = avformat_index_get_entries_count(st);
+		int64_t end = 0;
+		for (int k = 0; k < n; k++) {
+			const AVIndexEntry *e = avformat_index_get_entry(
+				(AVStream *)st, k);
+			if (e && e->pos >= 0 && e->pos + e->size > end)
+				end = e->pos + e->size;
+		}
+		if (end > 0 && (uint64_t)end > m->len)
+			media_error(m, "libavformat", "stream %u: its samples run to "
+				    "offset %lld, past the end of the file (%zu "
+				    "bytes): truncated", i, (long long)end, m->len);
+	}
+}
+
 int media_av(media_ctx *m)
 {
 	struct av_file f = {0};
@@ -1205,6 +1291,7 @@ int media_av(media_ctx *m)
 		       "gave up after %lld s: what it read so far follows\n",
 		       AV_TIME_BUDGET / 1000000);
 	av_describe(m, f.fc, &t);
+	av_check_integrity(m, f.fc);
 out:
 	avlog_end(m, opened);
 	if (!opened) {

@@ -42,6 +42,17 @@ typedef struct {
 	json_t *warnings;
 } media_ctx;
 
+/* --- the whole document (document.c) --------------------------------- */
+
+/* The metadata document of the `len` bytes at `data` (docs/formats.md
+ * section 18). */
+json_t *media_document(const uint8_t *data, size_t len);
+/* libmagic's database: loaded once before the sandbox closes (it is a
+ * file), released at the end.  Without it, non-media files get no
+ * description. */
+void media_magic_init(void);
+void media_magic_done(void);
+
 /* --- helpers (util.c in this folder) ---------------------------------- */
 
 /* A JSON string from `len` bytes of file data: cut at MEDIA_STR_MAX,
@@ -113,7 +124,7 @@ void media_xmp(media_ctx *m, const uint8_t *xml, size_t len);
 
 /* av.c: libavformat (and libavcodec's parsers where stream info needs
  * them) over the in-memory file.  Adds doc.container; candidate facts
- * "container".  Returns 0 if libavformat recognised the file. */
+ * "container".  Returns 1 if libavformat recognised the file, 0 if not. */
 int media_av(media_ctx *m);
 /* Called once at start-up, before the sandbox closes: quiet logging,
  * messages captured per file. */

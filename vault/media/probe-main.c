@@ -38,7 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <magic.h>
 #include <openssl/evp.h>
 #include <seccomp.h>
 
@@ -49,105 +48,6 @@
 #define PROBE_DOC_MAX (64u << 20)
 /* Data segment limit: parsers that try to allocate more fail cleanly. */
 #define PROBE_DATA_MAX (1024ull << 20)
-
-static magic_t magic_db;
-
-/* --- one file --------------------------------------------------------- */
-
-/* libmagic's description and MIME type, for files no parser knows.  Only
- * the first 256 KiB: enough for every magic rule that matters here. */
-static void describe(media_ctx *m, char type[48])
-{
-	if (!magic_db)
-		return;
-	size_t n = m->len < (256u << 10) ? m->len : (256u << 10);
-	json_t *mg = json_object();
-	int flags = MAGIC_NONE;
-	for (int pass = 0; pass < 2; pass++) {
-		magic_setflags(magic_db, flags);
-		const char *d = magic_buffer(magic_db, m->data, n);
-		if (d)
-			json_object_set_new(mg, pass ? "mime" : "description",
-					    media_str(d, strlen(d)));
-		if (d && pass && !strcmp(type, "application/octet-stream")) {
-			size_t l = strcspn(d, ";");
-			if (l < 48 && l > 0)
-				snprintf(type, 48, "%.*s", (int)l, d);
-		}
-		flags = MAGIC_MIME_TYPE;
-	}
-	json_object_set_new(m->doc, "magic", mg);
-}
-
-static int is_image(const char *type)
-{
-	return !strncmp(type, "image/", 6);
-}
-
-static int is_av(const char *type)
-{
-	return !strncmp(type, "video/", 6) || !strncmp(type, "audio/", 6);
-}
-
-/* Build the document for `len` bytes at `data`. */
-static json_t *probe_bytes(const uint8_t *data, size_t len)
-{
-	unsigned char sha[32];
-	char hex[65];
-	char type[48];
-
-	EVP_Digest(data, len, sha, NULL, EVP_sha256(), NULL);
-	util_hex(hex, sha, sizeof sha);
-	sniff_type(data, len, type);
-
-	media_ctx m = {
-		.data = data,
-		.len = len,
-		.type = type,
-		.doc = json_object(),
-		.cand = json_object(),
-		.errors = json_array(),
-		.warnings = json_array(),
-	};
-	json_object_set_new(m.doc, "v", json_integer(1));
-	json_object_set_new(m.doc, "sha256", json_string(hex));
-	json_object_set_new(m.doc, "size", json_integer((json_int_t)len));
-
-	if (len >= 12 && !memcmp(data + 4, "ftyp", 4))
-		media_boxes(&m);
-	if (!strcmp(type, "image/heif") || !strcmp(type, "image/avif"))
-		media_heif(&m);
-	else if (is_image(type))
-		media_segments(&m);
-	/* Containers, audio and video; and files no quick look recognised
-	 * (MPEG-TS, raw MP3...), where libavformat decides: if it does not
-	 * know them either, they are simply not media, not broken media. */
-	if (is_av(type)) {
-		media_av(&m);
-	} else if (!strcmp(type, "application/octet-stream") && len > 0) {
-		json_t *errors = m.errors;
-		m.errors = json_array();
-		if (media_av(&m)) {
-			json_array_extend(errors, m.errors);
-			const char *c = json_string_value(json_object_get(
-				json_object_get(m.doc, "container"), "mime"));
-			if (c)
-				snprintf(type, sizeof type, "%s", c);
-		}
-		json_decref(m.errors);
-		m.errors = errors;
-	}
-	if (!strcmp(type, "application/octet-stream") ||
-	    !strncmp(type, "application/", 12) || !strncmp(type, "text/", 5))
-		describe(&m, type);
-
-	json_object_set_new(m.doc, "type", json_string(type));
-	media_facts(&m);
-	json_object_set_new(m.doc, "errors", m.errors);
-	json_object_set_new(m.doc, "warnings", m.warnings);
-	json_decref(m.cand);
-	return m.doc;
-}
 
 /* Map and probe the file open on fd. */
 static json_t *probe_fd(int fd)
@@ -175,7 +75,7 @@ static json_t *probe_fd(int fd)
 		madvise(map, len, MADV_SEQUENTIAL);
 		data = map;
 	}
-	json_t *doc = probe_bytes(data, len);
+	json_t *doc = media_document(data, len);
 	if (map)
 		munmap(map, len);
 	return doc;
@@ -253,11 +153,7 @@ static int lock_down(void)
  * time zone, libavformat's logging, libheif's plugins. */
 static void start_up(void)
 {
-	magic_db = magic_open(MAGIC_NONE);
-	if (magic_db && magic_load(magic_db, NULL) != 0) {
-		magic_close(magic_db);
-		magic_db = NULL;
-	}
+	media_magic_init();
 	unsigned char sha[32];
 	EVP_Digest("", 0, sha, NULL, EVP_sha256(), NULL);
 	tzset(); /* /etc/localtime, read by the C library's time functions */
@@ -361,6 +257,10 @@ static int answer(json_t *doc)
 
 static int serve(void)
 {
+	/* If evault dies (kill -9 in the middle of an ingest), so does its
+	 * probe, even one stuck in a parser. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+		_exit(4);
 	start_up();
 	if (lock_down() != 0)
 		_exit(3); /* the parent says "the probe could not start its sandbox" */
@@ -398,8 +298,7 @@ int main(int argc, char **argv)
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(doc);
-		if (magic_db)
-			magic_close(magic_db);
+		media_magic_done();
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "--version")) {
