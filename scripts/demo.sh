@@ -131,8 +131,12 @@ if [ -z "$first" ] || [ -z "$video" ]; then
 	die "ls did not list the demo media"
 fi
 
-step "Show the first item"
-show evault show "$first"
+step "Show a photo: what it says about itself (EXIF, GPS), read at ingest by the sandboxed probe"
+show evault show "$(evault ls | awk '$NF == "still-1.jpg" { print $1 }')"
+
+step "Show a video, and a photo whose XMP date disagrees with its EXIF date"
+show evault show "$video"
+show evault show "$(evault ls | awk '$NF == "still-3.jpg" { print $1 }')"
 
 step "Show the photo received twice"
 show evault show "$(evault ls | awk '$NF == "still-2.jpg" { print $1 }')"

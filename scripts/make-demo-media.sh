@@ -7,7 +7,9 @@
 #   photos/still-1.jpg       test-pattern stills at 1 s, 2 s and 3 s;
 #   photos/still-2.jpg       still-1.jpg carries camera EXIF (Make, Model,
 #   photos/still-3.jpg       DateTimeOriginal) and a GPS position, as a
-#                            phone photo would
+#                            phone photo would; still-3.jpg an XMP date
+#                            that disagrees with its EXIF one; the MP4 a
+#                            creation time and an ISO 6709 location
 #   photos/frame.png         one lossless frame
 #
 # DIR is created if missing; files already there are replaced.
@@ -34,6 +36,8 @@ ff() {
 ff -f lavfi -i "testsrc=size=640x360:rate=25:duration=5" \
 	-f lavfi -i "sine=frequency=440:sample_rate=48000:duration=5" \
 	-c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -b:a 96k \
+	-metadata creation_time=2011-12-16T10:33:40Z \
+	-metadata location=+43.3411+052.8614/ \
 	-shortest -movflags +faststart "$dir/videos/clip-640x360.mp4"
 
 # A short Matroska file (H.264 + Opus), another common container.
@@ -59,3 +63,11 @@ exiftool -q -overwrite_original \
 	"$dir/photos/still-1.jpg"
 
 ls -lR "$dir"
+
+# A photo whose XMP, added later by an editor, claims another day than its
+# EXIF: evault show flags the disagreement.
+exiftool -q -overwrite_original \
+	-Make="DemoPhone" -Model="DP-1" \
+	-DateTimeOriginal="2011:12:16 14:40:12" \
+	-XMP-exif:DateTimeOriginal="2011:12:19 09:15:00" \
+	"$dir/photos/still-3.jpg"
