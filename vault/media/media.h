@@ -60,7 +60,8 @@ void media_magic_done(void);
  * "\xNN" (four characters), so that nothing is lost silently. */
 json_t *media_str(const void *bytes, size_t len);
 /* Set by the probe per request: 0 for a lean answer, where media_b64()
- * gives null instead of encoding (the "data" members are then dropped). */
+ * and media_hex() give null instead of encoding (the "data" and "raw"
+ * members are then dropped). */
 extern int media_keep_raw;
 /* Lower-case hex / standard base64 of raw bytes as a JSON string. */
 json_t *media_hex(const void *bytes, size_t len);

@@ -179,7 +179,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Drop the raw bytes (base64 "data" members) for a lean answer. */
+/* Drop the raw bytes (base64 "data", hex "raw" members, left null by
+ * media_b64() and media_hex()) for a lean answer. */
 static void strip_raw(json_t *j)
 {
 	const char *k;
@@ -187,6 +188,8 @@ static void strip_raw(json_t *j)
 	size_t i;
 	if (json_is_object(j)) {
 		json_object_del(j, "data");
+		if (json_is_null(json_object_get(j, "raw")))
+			json_object_del(j, "raw");
 		json_object_foreach(j, k, v)
 			strip_raw(v);
 	} else if (json_is_array(j)) {

@@ -77,6 +77,8 @@ json_t *media_str(const void *bytes, size_t len)
 
 json_t *media_hex(const void *bytes, size_t len)
 {
+	if (!media_keep_raw)
+		return json_null();
 	char *hex = malloc(len * 2 + 1);
 	if (!hex)
 		return json_null();
