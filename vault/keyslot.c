@@ -420,10 +420,10 @@ vault_err vault_passphrase_add(vault *v, const char *pass, size_t passlen,
 		return e;
 	snprintf(from, sizeof from, "keys/pending-%s", hex);
 	snprintf(to, sizeof to, "keys/slot-%s", hex);
+	/* log_stage_json() takes the fields (and frees them). */
 	json_t *f = json_pack("{s:s}", "slot", hex);
 	e = f ? log_stage_json(v, "passphrase-add", f)
 	      : vault_fail(v, VAULT_E_NOMEM, "out of memory");
-	json_decref(f);
 	if (e == VAULT_OK)
 		e = vault_commit(v);
 	if (e != VAULT_OK) {
@@ -459,7 +459,6 @@ vault_err vault_passphrase_remove(vault *v, const char *pass, size_t passlen)
 	json_t *f = json_pack("{s:s}", "slot", rel + 10);
 	e = f ? log_stage_json(v, "passphrase-remove", f)
 	      : vault_fail(v, VAULT_E_NOMEM, "out of memory");
-	json_decref(f);
 	if (e != VAULT_OK)
 		return e;
 	if ((e = vault_commit(v)) != VAULT_OK)
