@@ -29,6 +29,23 @@ static const char help[] =
 	"an error for any file (damaged, unreadable or hostile), 2 if a file\n"
 	"could not be opened.\n";
 
+/* Whether s has only characters of `set` (and is not empty). */
+static bool is_plain(const char *s, const char *set)
+{
+	return *s && strspn(s, set) == strlen(s);
+}
+
+/* jansson writes no raw control character; a document that has one did
+ * not come from an honest probe, and is printed only after parsing (which
+ * escapes it), never passed through to a terminal. */
+static bool no_control(const char *doc, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)doc[i] < 0x20 || doc[i] == 0x7f)
+			return false;
+	return true;
+}
+
 struct probe_args {
 	bool json, raw;
 	int timeout;
@@ -85,7 +102,8 @@ int cmd_probe(int argc, char **argv, cli_global *g)
 		json_t *jp = json_string(path);
 		if (!jp)
 			jp = json_null(); /* a name that is not UTF-8 */
-		if (a.json && r.doc && r.len > 2 && r.doc[0] == '{') {
+		if (a.json && r.doc && r.len > 2 && r.doc[0] == '{' &&
+		    no_control(r.doc, r.len)) {
 			/* As the probe wrote it, with the path put in front:
 			 * parsing and printing it again would cost more than
 			 * the probe took to make it. */
@@ -112,11 +130,15 @@ int cmd_probe(int argc, char **argv, cli_global *g)
 				free(text);
 			} else {
 				printf("%s%s\n", i > optind ? "\n" : "", path);
-				if (json_object_get(doc, "type"))
-					printf("type           %s, %lld bytes\nsha256         %s\n",
-					       json_string_value(json_object_get(doc, "type")),
+				/* The probe's words: a taken-over probe could put
+				 * anything here; only plain media types and hex pass. */
+				const char *t = json_string_value(json_object_get(doc, "type"));
+				const char *h = json_string_value(json_object_get(doc, "sha256"));
+				if (t && h && is_plain(t, "abcdefghijklmnopqrstuvwxyz0123456789/.-+") &&
+				    is_plain(h, "0123456789abcdef"))
+					printf("type           %s, %lld bytes\nsha256         %s\n", t,
 					       (long long)json_integer_value(json_object_get(doc, "size")),
-					       json_string_value(json_object_get(doc, "sha256")));
+					       h);
 				cli_print_meta(doc);
 			}
 			json_decref(doc);

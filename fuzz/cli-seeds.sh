@@ -22,7 +22,8 @@ if [ ! -f "$WORK/meson/build.ninja" ]; then
 	meson setup "$WORK/meson" -Dtests=false >"$WORK/meson-setup.log" 2>&1 ||
 		{ echo "cli-seeds.sh: meson setup failed (see $WORK/meson-setup.log)" >&2; exit 1; }
 fi
-ninja -C "$WORK/meson" evault >"$WORK/meson-build.log" 2>&1 ||
+# (ingest runs the metadata probe, found beside evault)
+ninja -C "$WORK/meson" evault evault-probe >"$WORK/meson-build.log" 2>&1 ||
 	{ echo "cli-seeds.sh: cannot build evault (see $WORK/meson-build.log)" >&2; exit 1; }
 EV=$WORK/meson/evault
 
@@ -123,4 +124,33 @@ seed record cli-log <"$T/records/all"
 seed catalog cli-bodies <"$T/records/bodies"
 # keyslot: a slot as `evault init` writes it
 seed keyslot cli-slot <"$(ls "$V"/keys/slot-* | head -n 1)"
+# probedoc: the probe's own documents for a few files of the shared media
+# corpus (when it is present), without their raw bytes ("data" members)
+case $want in
+*" probedoc "*)
+	CORPUS=${EVAULT_CORPUS:-$SRC/../shared/corpus}
+	if [ -d "$CORPUS" ]; then
+		for f in photos/Canon_40D.jpg videos/sample.mp4 \
+			photos/IMG_5195.HEIC audio/bear-id3.mp3; do
+			[ -f "$CORPUS/$f" ] || continue
+			"$WORK/meson/evault-probe" --file "$CORPUS/$f" | python3 -c '
+import json, sys
+def strip(j):
+    if isinstance(j, dict):
+        j.pop("data", None)
+        for v in j.values():
+            strip(v)
+    elif isinstance(j, list):
+        for v in j:
+            strip(v)
+doc = json.load(sys.stdin)
+strip(doc)
+sys.stdout.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
+' | seed probedoc "probe-$(basename "$f")"
+		done
+	else
+		echo "cli-seeds.sh: no media corpus at $CORPUS: probedoc has no real documents"
+	fi
+	;;
+esac
 echo "cli-seeds.sh: done"

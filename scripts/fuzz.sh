@@ -21,8 +21,9 @@
 #                  the corpus each run grows is kept in FUZZ_WORK/corpus/
 #                  and reused by the next run, so long runs add up
 #   EVAULT_CORPUS  the shared media corpus (default ../shared/corpus): when
-#                  present, the first 4 KiB of each file seed `sniff`, and
-#                  `object` adds small media files to its fixture vault
+#                  present, the first 4 KiB of each file seed `sniff`, each
+#                  file (its first 1 MiB) seeds `media`, and `object` adds
+#                  small media files to its fixture vault
 #   FUZZ_KEEP_GOING  set to 1 to go on after a crash (libFuzzer's fork
 #                  mode, ignoring crashes, timeouts and out-of-memory
 #                  inputs): a long run then collects every distinct failure
@@ -34,7 +35,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
-TARGETS="note vkey checkpoint proof witness identity catalog record keyslot sniff object"
+TARGETS="note vkey checkpoint proof witness identity catalog record keyslot sniff object media probedoc"
 : "${FUZZ_SECONDS:=30}"
 : "${FUZZ_WORK:=build-libfuzzer}"
 : "${CC:=clang}"
@@ -94,27 +95,62 @@ printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DEVAULT_VERSION=\"fuzz\" -I$SRC -Wall -Wextra -Wno-unused-parameter $DEPS"
 
+# The media parsers (vault/media/*.c but the probe's main) and their
+# libraries, for the media target only.
+MEDIA_PKGS="libexif libavformat libavcodec libavutil libheif libseccomp"
+case " $want " in
+*" media "*)
+	# shellcheck disable=SC2086
+	MEDIA_DEPS=$(pkg-config --cflags $MEDIA_PKGS) ||
+		die "the media target needs the development files of $MEDIA_PKGS"
+	# shellcheck disable=SC2086
+	MEDIA_LIBS="$(pkg-config --libs $MEDIA_PKGS) -lmagic -lm"
+	;;
+esac
+
 # --- Build: the library and the shared helpers once, then each target -----
 echo "fuzz.sh: building in $FUZZ_WORK"
-headers=$(ls "$SRC"/vault/*.h "$SRC"/fuzz/fuzz.h)
-objs=
-for src in "$SRC"/vault/*.c "$SRC"/fuzz/common.c; do
-	o=$FUZZ_WORK/obj/$(basename "$(dirname "$src")")-$(basename "$src" .c).o
-	stale=no
-	[ -f "$o" ] || stale=yes
-	for dep in "$src" $headers; do
-		[ "$stale" = yes ] || [ ! "$dep" -nt "$o" ] || stale=yes
+
+# compile FLAGS HEADERS SOURCE...: (re)compile each source whose object is
+# older than it or than one of the headers; print the objects' names.
+compile() {
+	flags=$1 hdrs=$2
+	shift 2
+	for src in "$@"; do
+		o=$FUZZ_WORK/obj/$(basename "$(dirname "$src")")-$(basename "$src" .c).o
+		stale=no
+		[ -f "$o" ] || stale=yes
+		for dep in "$src" $hdrs; do
+			[ "$stale" = yes ] || [ ! "$dep" -nt "$o" ] || stale=yes
+		done
+		if [ "$stale" = yes ]; then
+			# shellcheck disable=SC2086
+			"$CC" $CFLAGS $flags $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$o" >&2 ||
+				die "cannot compile $src"
+		fi
+		echo "$o"
 	done
-	if [ "$stale" = yes ]; then
-		# shellcheck disable=SC2086
-		"$CC" $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$o" ||
-			die "cannot compile $src"
-	fi
-	objs="$objs $o"
-done
+}
+headers=$(ls "$SRC"/vault/*.h "$SRC"/fuzz/fuzz.h)
+objs=$(compile "" "$headers" "$SRC"/vault/*.c "$SRC"/fuzz/common.c)
+media_objs=
+case " $want " in
+*" media "*)
+	set --
+	for src in "$SRC"/vault/media/*.c; do
+		[ "$src" = "$SRC/vault/media/probe-main.c" ] || set -- "$@" "$src"
+	done
+	media_objs=$(compile "$MEDIA_DEPS" "$headers $SRC/vault/media/media.h" "$@")
+	;;
+esac
 for t in $want; do
+	extra_objs='' extra_flags='' extra_libs=''
+	if [ "$t" = media ]; then
+		extra_objs=$media_objs extra_flags=$MEDIA_DEPS extra_libs=$MEDIA_LIBS
+	fi
 	# shellcheck disable=SC2086
-	"$CC" $CFLAGS $SAN -fsanitize=fuzzer "$SRC/fuzz/fuzz_$t.c" $objs $LIBS \
+	"$CC" $CFLAGS $extra_flags $SAN -fsanitize=fuzzer "$SRC/fuzz/fuzz_$t.c" \
+		$objs $extra_objs $LIBS $extra_libs \
 		-o "$FUZZ_WORK/bin/fuzz_$t" || die "cannot build fuzz_$t"
 done
 
@@ -136,18 +172,21 @@ if [ "$mode" = seeds ]; then
 fi
 
 # --- Runs -------------------------------------------------------------------
-# Media seeds: the first 4 KiB of every corpus file, for sniff (never kept in
-# the repository).
+# Media seeds (never kept in the repository): the first 4 KiB of every corpus
+# file for sniff, and the files themselves, cut at 1 MiB, for media.
 if [ -d "$EVAULT_CORPUS" ]; then
 	rm -rf "$FUZZ_WORK/media"
-	mkdir -p "$FUZZ_WORK/media/sniff" "$FUZZ_WORK/media/object"
+	mkdir -p "$FUZZ_WORK/media/sniff" "$FUZZ_WORK/media/object" \
+		"$FUZZ_WORK/media/media"
 	find "$EVAULT_CORPUS" -type f ! -name MANIFEST.tsv ! -name README.md |
 		sort | while IFS= read -r f; do
-		head -c 4096 "$f" >"$FUZZ_WORK/media/sniff/$(printf '%s' "$f" | sha256sum | cut -c1-16)"
+		name=$(printf '%s' "$f" | sha256sum | cut -c1-16)
+		head -c 4096 "$f" >"$FUZZ_WORK/media/sniff/$name"
+		head -c 1048576 "$f" >"$FUZZ_WORK/media/media/$name"
 	done
 	echo "fuzz.sh: media corpus $EVAULT_CORPUS: $(ls "$FUZZ_WORK/media/sniff" | wc -l) files"
 else
-	echo "fuzz.sh: no media corpus at $EVAULT_CORPUS: sniff and object use their own seeds only"
+	echo "fuzz.sh: no media corpus at $EVAULT_CORPUS: sniff, media and object use their own seeds only"
 fi
 
 # The targets' scratch directories (fixture vaults, key files) go to one
@@ -173,6 +212,10 @@ for t in $want; do
 	extra=
 	dict=
 	[ -f "$SRC/fuzz/dict/$t.dict" ] && dict=-dict=$SRC/fuzz/dict/$t.dict
+	# media takes whole files (the corpus seeds are up to 1 MiB); the
+	# other targets let libFuzzer size inputs from their seeds.
+	maxlen=
+	[ "$t" = media ] && maxlen=-max_len=1048576
 	if [ -d "$FUZZ_WORK/media/$t" ]; then
 		extra=$FUZZ_WORK/media/$t
 		# fuzz_object writes the objects of the media it adds here
@@ -185,7 +228,7 @@ for t in $want; do
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$FUZZ_WORK/bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \
 		-timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
-		-artifact_prefix="$art/" $dict $KEEP_GOING "$corpus" "$SRC/fuzz/seeds/$t" \
+		-artifact_prefix="$art/" $dict $maxlen $KEEP_GOING "$corpus" "$SRC/fuzz/seeds/$t" \
 		$extra >"$log" 2>&1 || rc=$?
 	secs=$(($(date +%s) - start))
 	unset FUZZ_EXTRA_SEEDS

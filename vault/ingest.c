@@ -299,8 +299,12 @@ static void take_probe_answer(vault *v, vault_probe *p, const char *path,
 			json_object_set_new(meta->probe, "meta_size",
 					    json_integer((json_int_t)pr.len));
 			r->probed = 1;
+			/* The probe's type, if it is one: a media type in plain
+			 * characters, as sniff_type() writes them. */
 			const char *t = json_string_value(json_object_get(doc, "type"));
-			if (t && strlen(t) < sizeof r->type)
+			if (t && strlen(t) < sizeof r->type && strchr(t, '/') &&
+			    strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789/.-+") ==
+				    strlen(t))
 				snprintf(r->type, sizeof r->type, "%s", t);
 		} else {
 			snprintf(pr.error, sizeof pr.error,

@@ -74,9 +74,11 @@ static int coord(const char *s, double *out)
 			break;
 		s++;
 	}
+	/* The hemisphere letter, and nothing after it (none: the end of the
+	 * text, where s[1] is not there to look at). */
 	char k = *s;
-	if (n < 2 || s[1] != '\0' || !isfinite(part[0]) || part[0] > 180 ||
-	    part[1] >= 60 || part[2] >= 60)
+	if (n < 2 || !k || s[1] != '\0' || !isfinite(part[0]) ||
+	    part[0] > 180 || part[1] >= 60 || part[2] >= 60)
 		return 0;
 	double v = part[0] + part[1] / 60 + part[2] / 3600;
 	if (k == 'S' || k == 'W')
