@@ -352,10 +352,30 @@ static int count_slot(void *ctx, const char *rel)
 	return 0;
 }
 
+/* A pending slot whose addition the log records counts: it unlocks, and
+ * the next writer puts it in place. */
+struct count_ctx {
+	vault *v;
+	unsigned n;
+};
+
+static int count_recorded(void *ctx, const char *rel)
+{
+	struct count_ctx *c = ctx;
+	if (catalog_slot_added(&c->v->cat, rel + strlen("keys/pending-")))
+		c->n++;
+	return 0;
+}
+
 vault_err keyslot_count(vault *v, unsigned *out)
 {
 	unsigned n = 0;
 	vault_err e = each_slot(v, count_slot, &n);
+	if (e == VAULT_OK && v->unlocked) {
+		struct count_ctx c = {v, 0};
+		each_file(v, "pending-", count_recorded, &c);
+		n += c.n;
+	}
 	if (e == VAULT_OK)
 		*out = n;
 	return e;

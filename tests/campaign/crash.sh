@@ -106,10 +106,24 @@ seed() {
 	TOK2=$(sha "$T/seed/token2.txt")
 }
 
-# The passphrase slots of a vault (not the temporary files of an
-# interrupted write, which the next writer removes).
+# slots_of DIR [TEXTS]: the passphrase slots of a vault (not the temporary
+# files of an interrupted write, which the next writer removes): the
+# keys/slot-* files, and the keys/pending-* ones whose addition the log's
+# records (TEXTS, from log_json) name, which unlock already and which the
+# next writer renames into place.
 slots_of() {
-	ls "$1/keys" | grep '^slot-' || true
+	local p hex
+	{
+		ls "$1/keys" | grep '^slot-' || true
+		if [ -n "${2:-}" ]; then
+			for p in $(ls "$1/keys" | grep '^pending-' || true); do
+				hex=${p#pending-}
+				if grep -qF "$hex" "$2"; then
+					echo "slot-$hex"
+				fi
+			done
+		fi
+	} | sort
 }
 
 # snap DIR NAME: keep the vault's log (texts and TSV), items, slots and
@@ -118,7 +132,7 @@ snap() {
 	local dir=$1 name=$2
 	log_json "$dir" "$PF" "$T/$name"
 	item_table "$dir" "$PF" >"$T/$name.items"
-	slots_of "$dir" >"$T/$name.slots"
+	slots_of "$dir" "$T/$name.texts" >"$T/$name.slots"
 	evq "$dir" "$PF" custodian list | awk '{ print $1 }' >"$T/$name.custs"
 }
 
@@ -349,7 +363,7 @@ check() {
 
 	log_json "$dir" "$PF" "$T/after"
 	item_table "$dir" "$PF" >"$T/after.items"
-	slots_of "$dir" >"$T/after.slots"
+	slots_of "$dir" "$T/after.texts" >"$T/after.slots"
 	local nb na lost
 	nb=$(wc -l <"$T/$name.texts")
 	na=$(wc -l <"$T/after.texts")
