@@ -491,7 +491,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_init();
 	if (fuzz_seed_dir())
 		write_seeds();
-	/* What the probe loads before its sandbox closes (probe-main.c's
+	/* What the probe loads before its sandbox closes (cli/probe-main.c's
 	 * start_up()); no setlocale(), as there. */
 	media_magic_init();
 	tzset();

@@ -2,7 +2,7 @@
  * document.c: one file's metadata document, from its bytes in memory:
  * which parsers read it (by what its leading bytes say, and libavformat's
  * verdict on what they do not), the SHA-256 of exactly the bytes read, the
- * facts.  The probe (probe-main.c) calls this for each file it is given;
+ * facts.  The probe (cli/probe-main.c) calls this for each file it is given;
  * the media fuzz target (fuzz/fuzz_media.c) calls it on mutated files.
  */
 #include <string.h>

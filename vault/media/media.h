@@ -1,6 +1,6 @@
 /*
  * media.h: the media parsers that run inside evault-probe, the sandboxed
- * process that holds no key (see probe-main.c).  Nothing here is linked
+ * process that holds no key (cli/probe-main.c).  Nothing here is linked
  * into evault itself: the parsers (libexif, libavformat, libheif,
  * libmagic) only ever see a file through the probe.
  *

@@ -41,11 +41,9 @@
 #include <openssl/evp.h>
 #include <seccomp.h>
 
-#include "vault/internal.h"
 #include "vault/media/media.h"
+#include "vault/vault.h" /* VAULT_PROBE_DOC_MAX: the largest answer taken */
 
-/* Largest answer the parent accepts (vault/probe.c says the same). */
-#define PROBE_DOC_MAX (64u << 20)
 /* Files up to this size are read, bigger ones mapped. */
 #define PROBE_READ_MAX (8u << 20)
 /* Data segment limit: parsers that try to allocate more fail cleanly. */
@@ -261,7 +259,7 @@ static int answer(json_t *doc)
 	if (!text)
 		return -1;
 	size_t len = strlen(text);
-	if (len > PROBE_DOC_MAX) {
+	if (len > VAULT_PROBE_DOC_MAX) {
 		/* Too much to send: keep what identifies the file and say why. */
 		free(text);
 		json_t *small = json_pack("{s:i,s:O,s:O,s:O,s:[s]}", "v", 1,
