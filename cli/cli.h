@@ -51,6 +51,8 @@ int cmd_probe(int argc, char **argv, cli_global *g);
 int cmd_note(int argc, char **argv, cli_global *g);
 int cmd_transfer(int argc, char **argv, cli_global *g);
 int cmd_accept(int argc, char **argv, cli_global *g);
+int cmd_certify(int argc, char **argv, cli_global *g);
+int cmd_check_cert(int argc, char **argv, cli_global *g);
 
 /* "evault: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -110,6 +112,8 @@ char *cli_key_passphrase(cli_global *g, const char *prompt, bool confirm,
 void cli_key_dir(char *buf, size_t n);
 /* Read a whole (small) file or "-" for stdin; malloc'd, NUL-terminated. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
+/* write() all of buf to fd, through EINTR and short writes: 0 or -errno. */
+int cli_write_all(int fd, const void *buf, size_t len);
 /* Start (lazily) the metadata probe: $EVAULT_PROBE, else evault-probe
  * beside this program, else the installed one.  timeout_s 0: default.
  * Prints the error and returns NULL if none can be found. */
@@ -118,6 +122,18 @@ vault_probe *cli_probe(unsigned timeout_s);
 int cli_probe_timeout(const char *arg);
 /* A metadata document for people: facts first, then tags by source
  * (meta.c); and without its raw base64 bytes, for --json. */
+/* A picture for the HTML certificate: a JPEG, and for a video frame its
+ * time in seconds. */
+typedef struct {
+	double time;
+	const unsigned char *jpeg;
+	size_t len;
+} cli_image;
+/* Render a certificate (its text, as issued) as one self-contained HTML
+ * page (cert-html.c).  img_why says why there are no pictures. */
+int cli_cert_html(FILE *f, const char *cert, size_t len, const char *cert_name,
+		  const unsigned char cert_sha[32], const cli_image *img,
+		  size_t nimg, const char *img_why);
 void cli_print_meta(json_t *doc);
 void cli_meta_strip(json_t *doc);
 /* Resolve an id prefix; prints the error on failure. */

@@ -17,18 +17,8 @@ static const char help[] =
 
 static int to_stdout(void *ctx, const void *buf, size_t n)
 {
-	const char *p = buf;
 	(void)ctx;
-	while (n > 0) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return cli_write_all(STDOUT_FILENO, buf, n) == 0 ? 0 : -1;
 }
 
 int cmd_cat(int argc, char **argv, cli_global *g)

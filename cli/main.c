@@ -32,6 +32,8 @@ static const struct {
 	{"note", cmd_note, "record a note about an item"},
 	{"transfer", cmd_transfer, "offer custody of an item to a custodian"},
 	{"accept", cmd_accept, "accept custody of an item (countersign)"},
+	{"certify", cmd_certify, "issue a verification certificate for an item"},
+	{"check-cert", cmd_check_cert, "check a verification certificate (no vault)"},
 	{"checkpoint", cmd_checkpoint, "print the log's latest signed checkpoint"},
 	{"prove", cmd_prove, "print an inclusion proof of a record"},
 	{"consistency", cmd_consistency, "print a consistency proof"},

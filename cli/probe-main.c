@@ -16,13 +16,16 @@
  * For each file it maps the bytes read-only, hashes them (SHA-256: the
  * parent compares this with what it stored, so the document provably
  * describes the stored bytes), runs the parsers on the mapping and
- * answers with one JSON metadata document.  Protocol (docs/formats.md,
- * "The probe protocol"): request "EVPQ" + u32 flags with the fd attached;
+ * answers with one JSON metadata document.  Or, asked for thumbnails,
+ * decodes pictures of it and answers with them as JPEGs (thumbs.c).
+ * Protocol (docs/formats.md, "The probe protocol"): request "EVPQ" + u32
+ * flags, or "EVPT" + u32 count + u32 largest width, with the fd attached;
  * answer "EVPR" + u32 length + u32 number of errors + the document
  * (integers little-endian).
  *
  *   evault-probe                 serve on fds 0/1 (how evault runs it)
  *   evault-probe --file PATH     print PATH's document, no sandbox (debug)
+ *   evault-probe --thumbnails N W PATH   the same for thumbnails
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,16 +45,34 @@
 #include <seccomp.h>
 
 #include "vault/media/media.h"
-#include "vault/vault.h" /* VAULT_PROBE_DOC_MAX: the largest answer taken */
+#include "vault/vault.h" /* VAULT_PROBE_DOC_MAX, VAULT_THUMB*: the limits */
 
 /* Files up to this size are read, bigger ones mapped. */
 #define PROBE_READ_MAX (8u << 20)
 /* Data segment limit: parsers that try to allocate more fail cleanly. */
 #define PROBE_DATA_MAX (1024ull << 20)
 
-/* Read or map, and probe, the file open on fd. */
-static json_t *probe_fd(int fd)
+/* One request: the file, and what is asked of it. */
+struct request {
+	int fd;
+	int thumbs;       /* EVPT: thumbnails, else EVPQ: metadata */
+	uint32_t flags;   /* EVPQ: bit 0, lean (no raw bytes) */
+	uint32_t count;   /* EVPT: how many, */
+	uint32_t width;   /* at most how wide */
+};
+
+static json_t *examine(const struct request *rq, const uint8_t *data,
+		       size_t len)
 {
+	if (rq->thumbs)
+		return media_thumbs(data, len, rq->count, rq->width);
+	return media_document(data, len);
+}
+
+/* Read or map the file open on rq->fd, and examine it. */
+static json_t *probe_fd(const struct request *rq)
+{
+	int fd = rq->fd;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		json_t *d = json_object();
@@ -86,7 +107,7 @@ static json_t *probe_fd(int fd)
 					break;
 				got += (size_t)r;
 			}
-			return media_document(buf, got);
+			return examine(rq, buf, got);
 		}
 	}
 	if (len) {
@@ -101,7 +122,7 @@ static json_t *probe_fd(int fd)
 		madvise(map, len, MADV_SEQUENTIAL);
 		data = map;
 	}
-	json_t *doc = media_document(data, len);
+	json_t *doc = examine(rq, data, len);
 	if (map)
 		munmap(map, len);
 	return doc;
@@ -186,6 +207,7 @@ static void start_up(void)
 	json_decref(json_object());
 	media_av_init();
 	media_heif_init();
+	media_thumbs_init();
 }
 
 /* --- the protocol ----------------------------------------------------- */
@@ -224,11 +246,17 @@ static void strip_raw(json_t *j)
 	}
 }
 
-/* Wait for the next request; its fd, or -1 when the parent is done.
- * *flags: the request's flags (bit 0: lean, no raw bytes). */
-static int next_request(uint32_t *flags)
+static uint32_t le32(const unsigned char *p)
 {
-	unsigned char req[8];
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Wait for the next request: 0, or -1 when the parent is done (or speaks
+ * no request we know). */
+static int next_request(struct request *rq)
+{
+	unsigned char req[12];
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -240,17 +268,28 @@ static int next_request(uint32_t *flags)
 	do
 		n = recvmsg(0, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof req || memcmp(req, "EVPQ", 4) != 0)
-		return -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN(sizeof(int)))
 		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	*flags = (uint32_t)req[4] | (uint32_t)req[5] << 8 |
-		 (uint32_t)req[6] << 16 | (uint32_t)req[7] << 24;
-	return fd;
+	memcpy(&rq->fd, CMSG_DATA(c), sizeof rq->fd);
+	/* The parent waits for each answer: nothing follows a request. */
+	size_t want = n >= 4 && !memcmp(req, "EVPT", 4) ? 12 : 8;
+	while (n > 0 && (size_t)n < want) {
+		ssize_t r = read(0, req + n, want - (size_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		n = r <= 0 ? -1 : n + r;
+	}
+	if (n != (ssize_t)want || (want == 8 && memcmp(req, "EVPQ", 4) != 0)) {
+		close(rq->fd);
+		return -1;
+	}
+	rq->thumbs = want == 12;
+	rq->flags = rq->thumbs ? 0 : le32(req + 4);
+	rq->count = rq->thumbs ? le32(req + 4) : 0;
+	rq->width = rq->thumbs ? le32(req + 8) : 0;
+	return 0;
 }
 
 static int answer(json_t *doc)
@@ -262,7 +301,7 @@ static int answer(json_t *doc)
 	if (len > VAULT_PROBE_DOC_MAX) {
 		/* Too much to send: keep what identifies the file and say why. */
 		free(text);
-		json_t *small = json_pack("{s:i,s:O,s:O,s:O,s:[s]}", "v", 1,
+		json_t *small = json_pack("{s:i,s:O?,s:O?,s:O?,s:[s]}", "v", 1,
 					  "sha256", json_object_get(doc, "sha256"),
 					  "size", json_object_get(doc, "size"),
 					  "type", json_object_get(doc, "type"),
@@ -294,14 +333,21 @@ static int serve(void)
 	if (lock_down() != 0)
 		_exit(3); /* the parent says "the probe could not start its sandbox" */
 	for (;;) {
-		uint32_t flags;
-		int fd = next_request(&flags);
-		if (fd < 0)
+		struct request rq;
+		if (next_request(&rq) != 0)
 			break;
-		media_keep_raw = !(flags & 1);
-		json_t *doc = probe_fd(fd);
-		close(fd);
-		if (flags & 1)
+		media_keep_raw = !(rq.flags & 1);
+		json_t *doc;
+		if (rq.thumbs && (rq.count < 1 || rq.count > VAULT_THUMBS_MAX ||
+				  rq.width < VAULT_THUMB_WIDTH_MIN ||
+				  rq.width > VAULT_THUMB_WIDTH_MAX))
+			doc = json_pack("{s:i,s:[],s:[s]}", "v", 1, "thumbnails",
+					"errors", "probe: thumbnail count or "
+					"width out of range");
+		else
+			doc = probe_fd(&rq);
+		close(rq.fd);
+		if (rq.flags & 1)
 			strip_raw(doc);
 		int rc = answer(doc);
 		json_decref(doc);
@@ -314,16 +360,34 @@ static int serve(void)
 
 int main(int argc, char **argv)
 {
+	struct request rq = {.fd = -1};
+	const char *path = NULL;
 	if (argc == 3 && !strcmp(argv[1], "--file")) {
-		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "evault-probe: %s: %s\n", argv[2],
+		path = argv[2];
+	} else if (argc == 5 && !strcmp(argv[1], "--thumbnails")) {
+		rq.thumbs = 1;
+		rq.count = (uint32_t)strtoul(argv[2], NULL, 10);
+		rq.width = (uint32_t)strtoul(argv[3], NULL, 10);
+		path = argv[4];
+		if (rq.count < 1 || rq.count > VAULT_THUMBS_MAX ||
+		    rq.width < VAULT_THUMB_WIDTH_MIN ||
+		    rq.width > VAULT_THUMB_WIDTH_MAX) {
+			fprintf(stderr, "evault-probe: count 1..%d, width "
+				"%d..%d\n", VAULT_THUMBS_MAX,
+				VAULT_THUMB_WIDTH_MIN, VAULT_THUMB_WIDTH_MAX);
+			return 2;
+		}
+	}
+	if (path) {
+		rq.fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (rq.fd < 0) {
+			fprintf(stderr, "evault-probe: %s: %s\n", path,
 				strerror(errno));
 			return 2;
 		}
 		start_up();
-		json_t *doc = probe_fd(fd);
-		close(fd);
+		json_t *doc = probe_fd(&rq);
+		close(rq.fd);
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(doc);
@@ -335,9 +399,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: evault-probe [--file PATH]\n"
+		fprintf(stderr, "usage: evault-probe [--file PATH | --thumbnails "
+				"COUNT WIDTH PATH]\n"
 				"evault runs this program itself; --file prints "
-				"one file's metadata document.\n");
+				"one file's metadata document, --thumbnails its "
+				"thumbnails (JPEG in base64).\n");
 		return 2;
 	}
 	return serve();

@@ -35,7 +35,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
-TARGETS="note vkey checkpoint proof witness identity catalog record keyslot sniff object media probedoc"
+TARGETS="note vkey checkpoint proof witness identity catalog record keyslot sniff object media probedoc cert"
 : "${FUZZ_SECONDS:=30}"
 : "${FUZZ_WORK:=build-libfuzzer}"
 : "${CC:=clang}"
@@ -97,7 +97,7 @@ CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DEVAULT_VERSION=\
 
 # The media parsers (vault/media/*.c but the probe's main) and their
 # libraries, for the media target only.
-MEDIA_PKGS="libexif libavformat libavcodec libavutil libheif libseccomp"
+MEDIA_PKGS="libexif libavformat libavcodec libavutil libswscale libheif libseccomp"
 case " $want " in
 *" media "*)
 	# shellcheck disable=SC2086

@@ -10,14 +10,17 @@
 #             libseccomp, libmagic)
 #   tests     check (unit tests), valgrind, clang + its sanitizer runtime,
 #             ffmpeg and exiftool (tests and the demo make their own media),
-#             restic (the benchmark's peer), util-linux, time, xxd
+#             restic (the benchmark's peer), util-linux, time, xxd,
+#             python3-cryptography (the certificate tests' independent
+#             generator), chromium and poppler-utils (the HTML certificate
+#             is rendered headless and its printed text checked)
 set -eu
 
 packages="meson ninja-build pkg-config gcc libsodium-dev libssl-dev
 libjansson-dev check libavformat-dev libavcodec-dev libavutil-dev
 libswscale-dev libexif-dev libheif-dev libseccomp-dev libmagic-dev ffmpeg
 libimage-exiftool-perl restic valgrind clang libclang-rt-14-dev util-linux
-time xxd python3"
+time xxd python3 python3-cryptography chromium poppler-utils"
 
 missing=
 for p in $packages; do

@@ -385,7 +385,8 @@ vault_err catalog_apply_json(vault *v, void *json_rec, uint64_t index)
 	if (strcmp(kind, "transfer") == 0 || strcmp(kind, "accept") == 0)
 		return apply_transfer(v, rec, index, actor,
 				      strcmp(kind, "accept") == 0);
-	if (strcmp(kind, "note") == 0 || strcmp(kind, "access") == 0)
+	if (strcmp(kind, "note") == 0 || strcmp(kind, "access") == 0 ||
+	    strcmp(kind, "certify") == 0)
 		return record_item(v, rec) ? VAULT_OK : VAULT_E_CORRUPT;
 	if (strcmp(kind, "passphrase-add") == 0 ||
 	    strcmp(kind, "passphrase-remove") == 0)

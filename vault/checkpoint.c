@@ -417,42 +417,6 @@ vault_err vault_checkpoint_add_cosignature(vault *v, const char *line,
 	return VAULT_OK;
 }
 
-/* A growing text buffer for proofs. */
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int failed;
-} textbuf;
-
-static void tb_add(textbuf *t, const char *s, size_t n)
-{
-	if (t->failed)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		char *np = realloc(t->p, cap);
-		if (!np) {
-			t->failed = 1;
-			return;
-		}
-		t->p = np;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void tb_hash(textbuf *t, const unsigned char h[32])
-{
-	char b[64];
-	sodium_bin2base64(b, sizeof b, h, 32, sodium_base64_VARIANT_ORIGINAL);
-	tb_add(t, b, strlen(b));
-	tb_add(t, "\n", 1);
-}
-
 vault_err vault_prove(vault *v, uint64_t index, uint64_t size, char **out,
 		      size_t *len)
 {

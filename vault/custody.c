@@ -388,6 +388,12 @@ static char *summarise(json_t *rec, const char *kind)
 		snprintf(buf, sizeof buf,
 			 "custody accepted (transfer record %" JSON_INTEGER_FORMAT ")",
 			 json_integer_value(json_object_get(rec, "transfer")));
+	} else if (!strcmp(kind, "certify")) {
+		s = json_string_value(json_object_get(rec, "certificate"));
+		snprintf(buf, sizeof buf,
+			 "certificate issued (tree %" JSON_INTEGER_FORMAT ", sha256 %.16s...)%s",
+			 json_integer_value(json_object_get(rec, "tree")), s ? s : "?",
+			 json_object_get(rec, "omitted") ? ", location omitted" : "");
 	} else if (!strcmp(kind, "verify")) {
 		snprintf(buf, sizeof buf,
 			 "%s: %" JSON_INTEGER_FORMAT " items checked, %" JSON_INTEGER_FORMAT
@@ -463,6 +469,29 @@ vault_err vault_record_at(vault *v, uint64_t index, vault_record *out)
 	}
 	json_decref(rec);
 	return VAULT_OK;
+}
+
+int vault_record_describe(const char *note, size_t len, vault_record_info *out)
+{
+	const char *body;
+	size_t blen;
+	memset(out, 0, sizeof *out);
+	if (custody_body(note, len, &body, &blen) != 0)
+		return -1;
+	json_t *rec = json_loadb(body, blen, JSON_REJECT_DUPLICATES, NULL);
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	if (!json_is_object(rec) || !kind) {
+		json_decref(rec);
+		return -1;
+	}
+	const char *t = json_string_value(json_object_get(rec, "time"));
+	const char *a = json_string_value(json_object_get(rec, "actor"));
+	snprintf(out->kind, sizeof out->kind, "%s", kind);
+	snprintf(out->time, sizeof out->time, "%s", t ? t : "");
+	snprintf(out->actor, sizeof out->actor, "%s", a ? a : "");
+	out->summary = summarise(rec, kind);
+	json_decref(rec);
+	return out->summary ? 0 : -1;
 }
 
 typedef struct {

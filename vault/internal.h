@@ -154,6 +154,20 @@ int util_read_small(int dirfd, const char *rel, size_t max,
  * relative path is written to `rel` (at least 80 bytes). fd or -errno. */
 int util_tmpfile(int dirfd, const char *tmpdir, char *rel, size_t relsize);
 void util_iso8601_now(char out[32]);
+/* A growing NUL-terminated text buffer: appending after a failed
+ * allocation does nothing, and `failed` says so at the end. */
+typedef struct {
+	char *p;
+	size_t len, cap;
+	int failed;
+} textbuf;
+void tb_add(textbuf *t, const char *s, size_t n);
+void tb_printf(textbuf *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Base64 (RFC 4648, padded) of n bytes. */
+void tb_b64(textbuf *t, const unsigned char *b, size_t n);
+/* A hash in base64 and "\n": a line of a proof. */
+void tb_hash(textbuf *t, const unsigned char h[32]);
 
 /* --- Keys and slots (keyslot.c) ------------------------------------------ */
 /* Write a new slot for `pass` as <prefix><16 hex digits> ("keys/slot-",
@@ -326,6 +340,32 @@ const char *custody_check_trusted(vault *v, const char *cp, size_t len,
  * every leaf in log/leaves (malloc'd). */
 vault_err custody_load_public(vault *v, unsigned char (**leaves)[32],
 			      uint64_t *n);
+
+/* --- Certificates (cert.c, docs/certificate.md) ------------------------- */
+typedef struct {
+	uint64_t index;
+	const char *text;  /* the whole signed record, as its leaf covers it */
+	size_t len;
+} cert_record;
+typedef struct {
+	const char *origin, *log_vkey, *issued, *issuer, *item, *type;
+	uint64_t size;
+	uint64_t tree;                     /* the checkpoint's size ... */
+	unsigned char root[32];            /* ... and root */
+	const char *lines;                 /* fact/media/stream lines, or NULL */
+	const cert_record *records;        /* in increasing index order */
+	size_t nrecords;
+	const unsigned char (*leaves)[32]; /* at least `tree` of them */
+	const char *checkpoint;            /* the checkpoint of `tree`, as stored */
+	size_t cplen;
+} cert_input;
+/* The certificate for `in`, its statement signed by the log key. */
+int cert_build(const cert_input *in, const note_signer *log, char **out,
+	       size_t *outlen);
+/* A value from a file, escaped as the certificate writes it. */
+void cert_escape(textbuf *t, const char *s);
+/* The fact, media and stream lines of a metadata document (a json_t *). */
+void cert_fact_lines(textbuf *t, void *doc, int omit_location);
 
 /* --- Type detection (sniff.c) -------------------------------------------- */
 void sniff_type(const unsigned char *buf, size_t len, char out[48]);

@@ -12,6 +12,10 @@
  * call, a hang, a malformed answer) becomes a sentence in the result, the
  * probe is killed and reaped, and the next request starts a fresh one:
  * a hostile file can cost its own metadata, never the ingest.
+ *
+ * Thumbnails (for the certificate's page) are asked for and answered the
+ * same way, and the answer is checked before anything of it is passed on:
+ * every picture a JPEG of the size asked for at most, every text one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "vault/internal.h"
 
@@ -129,15 +135,26 @@ static int start(vault_probe *p)
 	return 0;
 }
 
-void vault_probe_begin(vault_probe *p, int fd, unsigned flags)
+static void put_le32(unsigned char *b, uint32_t v)
 {
-	unsigned char req[8] = {'E', 'V', 'P', 'Q', (unsigned char)flags, 0, 0, 0};
+	b[0] = (unsigned char)v;
+	b[1] = (unsigned char)(v >> 8);
+	b[2] = (unsigned char)(v >> 16);
+	b[3] = (unsigned char)(v >> 24);
+}
+
+/* Send one request (its bytes, the file descriptor attached), starting the
+ * probe first if none runs; why it could not be sent is kept for
+ * vault_probe_end(). */
+static void send_request(vault_probe *p, const unsigned char *req,
+			 size_t len, int fd)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	memset(&u, 0, sizeof u);
-	struct iovec iov = {req, sizeof req};
+	struct iovec iov = {(void *)req, len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = u.buf, .msg_controllen = sizeof u.buf};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -161,13 +178,20 @@ void vault_probe_begin(vault_probe *p, int fd, unsigned flags)
 	do
 		n = sendmsg(p->sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof req) {
+	if (n != (ssize_t)len) {
 		/* It died between files: say how, and start afresh next time. */
 		reap(p, 1, p->failed, sizeof p->failed);
 		if (!p->failed[0])
 			snprintf(p->failed, sizeof p->failed,
 				 "the probe stopped listening");
 	}
+}
+
+void vault_probe_begin(vault_probe *p, int fd, unsigned flags)
+{
+	unsigned char req[8] = {'E', 'V', 'P', 'Q'};
+	put_le32(req + 4, flags);
+	send_request(p, req, sizeof req, fd);
 }
 
 /* Read exactly len bytes before the deadline: 0, or -1 with `why`. */
@@ -268,4 +292,163 @@ void vault_probe_result_free(vault_probe_result *r)
 	free(r->doc);
 	r->doc = NULL;
 	r->len = 0;
+}
+
+/* --- thumbnails ------------------------------------------------------- */
+
+/* The probe's words (UTF-8, as jansson takes no other), made one line
+ * without control characters, C0 or C1: a taken-over probe could send
+ * anything, and a terminal may show it. */
+static void add_text(char *buf, size_t cap, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t l = strlen(buf);
+	if (l && l + 2 < cap) {
+		memcpy(buf + l, "; ", 3);
+		l += 2;
+	}
+	while (*s) {
+		/* Whole characters only: the line stays valid UTF-8. */
+		size_t n = *s < 0x80 ? 1 : *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : 4;
+		if (l + n + 1 > cap)
+			break;
+		if (*s < 0x20 || *s == 0x7f || (*s == 0xc2 && s[1] <= 0x9f)) {
+			buf[l++] = '?';
+		} else {
+			memcpy(buf + l, s, n);
+			l += n;
+		}
+		s += n;
+	}
+	buf[l] = '\0';
+}
+
+/* One thumbnail of the answer, checked: 0, or -1 (the answer is bad). */
+static int thumb_take(json_t *o, unsigned max_width, vault_thumb *t)
+{
+	json_t *w = json_object_get(o, "width"), *h = json_object_get(o, "height");
+	json_t *tm = json_object_get(o, "time");
+	const char *b64 = json_string_value(json_object_get(o, "jpeg"));
+	size_t b64len = json_string_length(json_object_get(o, "jpeg"));
+
+	if (!json_is_integer(w) || !json_is_integer(h) || !b64 ||
+	    json_integer_value(w) < 1 || json_integer_value(w) > max_width ||
+	    json_integer_value(h) < 1 ||
+	    json_integer_value(h) > (json_int_t)max_width * VAULT_THUMB_TALL ||
+	    (tm && (!json_is_number(tm) || !(json_number_value(tm) >= 0) ||
+		    json_number_value(tm) > 1e9)) ||
+	    b64len > sodium_base64_ENCODED_LEN(VAULT_THUMB_JPEG_MAX,
+					       sodium_base64_VARIANT_ORIGINAL))
+		return -1;
+	t->time = tm ? json_number_value(tm) : -1;
+	t->width = (int)json_integer_value(w);
+	t->height = (int)json_integer_value(h);
+	t->jpeg = malloc(b64len / 4 * 3 + 3);
+	if (!t->jpeg ||
+	    sodium_base642bin(t->jpeg, b64len / 4 * 3 + 3, b64, b64len, NULL,
+			      &t->len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    t->len < 4 || t->len > VAULT_THUMB_JPEG_MAX ||
+	    memcmp(t->jpeg, "\xff\xd8\xff", 3) != 0 ||
+	    memcmp(t->jpeg + t->len - 2, "\xff\xd9", 2) != 0) {
+		free(t->jpeg);
+		t->jpeg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The answer's thumbnails and errors: 0, or -1 if it is not what the
+ * protocol says (*list then freed). */
+static int thumbs_take(const char *doc, size_t len, unsigned count,
+		       unsigned max_width, vault_thumb **list, size_t *n,
+		       char *why, size_t wl)
+{
+	json_t *d = json_loadb(doc, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *a = json_object_get(d, "thumbnails");
+	json_t *errs = json_object_get(d, "errors"), *e;
+	size_t i;
+	int rc = -1;
+
+	*list = NULL;
+	*n = 0;
+	if (!json_is_object(d) ||
+	    json_integer_value(json_object_get(d, "v")) != 1 ||
+	    (a && !json_is_array(a)) || json_array_size(a) > count ||
+	    (errs && !json_is_array(errs)))
+		goto out;
+	json_array_foreach(errs, i, e) {
+		if (!json_is_string(e))
+			goto out;
+		if (i < 8)
+			add_text(why, wl, json_string_value(e));
+	}
+	if (json_array_size(a)) {
+		*list = calloc(json_array_size(a), sizeof **list);
+		if (!*list)
+			goto out;
+	}
+	json_array_foreach(a, i, e) {
+		if (!json_is_object(e) || thumb_take(e, max_width, &(*list)[i]))
+			goto out;
+		*n = i + 1;
+	}
+	rc = 0;
+out:
+	if (rc) {
+		vault_thumbs_free(*list, *n);
+		*list = NULL;
+		*n = 0;
+	}
+	json_decref(d);
+	return rc;
+}
+
+vault_err vault_probe_thumbnails(vault_probe *p, int fd, unsigned count,
+				 unsigned max_width, vault_thumb **out,
+				 size_t *n, char **error)
+{
+	unsigned char req[12] = {'E', 'V', 'P', 'T'};
+	vault_probe_result r;
+	vault_thumb *list = NULL;
+	size_t k = 0;
+	char why[1024] = "";
+
+	if (count < 1 || count > VAULT_THUMBS_MAX ||
+	    max_width < VAULT_THUMB_WIDTH_MIN || max_width > VAULT_THUMB_WIDTH_MAX)
+		return VAULT_E_INVALID;
+	put_le32(req + 4, count);
+	put_le32(req + 8, max_width);
+	send_request(p, req, sizeof req, fd);
+	vault_probe_end(p, &r);
+	if (!r.doc) {
+		snprintf(why, sizeof why, "%s", r.error);
+	} else if (thumbs_take(r.doc, r.len, count, max_width, &list, &k, why,
+			       sizeof why) != 0) {
+		/* Whatever it is now, it is not to be trusted with the next
+		 * file: a fresh probe serves that. */
+		reap(p, 1, NULL, 0);
+		snprintf(why, sizeof why, "the probe broke its protocol (bad "
+			 "thumbnail answer)");
+	} else if (!k && !why[0]) {
+		snprintf(why, sizeof why, "no picture in the file");
+	}
+	vault_probe_result_free(&r);
+	char *e = why[0] ? strdup(why) : NULL;
+	if (why[0] && !e) {
+		vault_thumbs_free(list, k);
+		return VAULT_E_NOMEM;
+	}
+	*out = list;
+	*n = k;
+	*error = e;
+	return VAULT_OK;
+}
+
+void vault_thumbs_free(vault_thumb *t, size_t n)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(t[i].jpeg);
+	free(t);
 }

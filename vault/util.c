@@ -4,6 +4,7 @@
  * survive a crash (temp file, fsync, rename, fsync of the directory).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,4 +233,69 @@ void util_iso8601_now(char out[32])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void tb_add(textbuf *t, const char *s, size_t n)
+{
+	if (t->failed)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1024;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *np = realloc(t->p, cap);
+		if (!np) {
+			t->failed = 1;
+			return;
+		}
+		t->p = np;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+void tb_printf(textbuf *t, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->failed = 1;
+	} else if ((size_t)n < sizeof small) {
+		tb_add(t, small, (size_t)n);
+	} else {
+		char *big = malloc((size_t)n + 1);
+		if (!big) {
+			t->failed = 1;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		tb_add(t, big, (size_t)n);
+		free(big);
+	}
+}
+
+void tb_b64(textbuf *t, const unsigned char *b, size_t n)
+{
+	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *s = malloc(len);
+	if (!s) {
+		t->failed = 1;
+		return;
+	}
+	sodium_bin2base64(s, len, b, n, sodium_base64_VARIANT_ORIGINAL);
+	tb_add(t, s, len - 1);
+	free(s);
+}
+
+void tb_hash(textbuf *t, const unsigned char h[32])
+{
+	tb_b64(t, h, 32);
+	tb_add(t, "\n", 1);
 }

@@ -238,6 +238,37 @@ void vault_probe_begin(vault_probe *p, int fd, unsigned flags);
 void vault_probe_end(vault_probe *p, vault_probe_result *r);
 void vault_probe_result_free(vault_probe_result *r);
 
+/* Thumbnails, for people to look at (the certificate's HTML page): for a
+ * video, `count` frames at evenly spaced times; for a photo, one picture.
+ * Each is turned upright, at most max_width pixels wide (never enlarged),
+ * and a baseline JPEG, decoded and encoded inside the probe. */
+#define VAULT_THUMBS_MAX 64
+#define VAULT_THUMB_WIDTH_MIN 16
+#define VAULT_THUMB_WIDTH_MAX 1024
+#define VAULT_THUMB_JPEG_MAX (8u << 20) /* bytes, each */
+#define VAULT_THUMB_TALL 4 /* at most this many times max_width tall */
+typedef struct {
+	double time;         /* seconds from the video's start; -1 for a
+			      * photo or a frame without a time */
+	int width, height;
+	unsigned char *jpeg; /* starts FF D8, ends FF D9 */
+	size_t len;
+} vault_thumb;
+
+/* Ask the probe for `count` (1..VAULT_THUMBS_MAX) thumbnails of the open
+ * file fd, at most max_width (VAULT_THUMB_WIDTH_MIN..MAX) wide: *out holds
+ * *n thumbnails in time order (free with vault_thumbs_free(), NULL when
+ * *n is 0), *error what went wrong (malloc'd, one line, or NULL).  A file
+ * the probe could not decode, and a probe that crashed, timed out, was
+ * stopped by its sandbox or broke the protocol (it is killed and the next
+ * request starts a fresh one), give fewer or no thumbnails and a reason;
+ * the call still returns VAULT_OK.  VAULT_E_INVALID for a count or width
+ * out of range, VAULT_E_NOMEM. */
+vault_err vault_probe_thumbnails(vault_probe *p, int fd, unsigned count,
+				 unsigned max_width, vault_thumb **out,
+				 size_t *n, char **error);
+void vault_thumbs_free(vault_thumb *t, size_t n);
+
 /* The metadata document of an item, decrypted and checked against the
  * SHA-256 its ingest record names (*doc malloc'd, NUL-terminated).
  * VAULT_E_NOTFOUND if the item has none. */
@@ -425,6 +456,15 @@ typedef struct {
 /* Records of the committed log, in order (valid until vault_free()). */
 vault_err vault_record_at(vault *v, uint64_t index, vault_record *out);
 
+/* A record (a whole signed note, as a certificate carries it) described
+ * for people, without checking its signature: -1 if it is not a record.
+ * `summary` is malloc'd: free() it. */
+typedef struct {
+	char kind[32], time[32], actor[256];
+	char *summary;
+} vault_record_info;
+int vault_record_describe(const char *note, size_t len, vault_record_info *out);
+
 /* The latest checkpoint (C2SP tlog-checkpoint signed note, with any
  * cosignatures attached), malloc'd: free() it. */
 vault_err vault_checkpoint_latest(vault *v, char **out, size_t *len);
@@ -447,6 +487,19 @@ vault_err vault_prove(vault *v, uint64_t index, uint64_t size, char **out,
  * hashes one per line, malloc'd. */
 vault_err vault_consistency(vault *v, uint64_t old_size, uint64_t new_size,
 			    char **out, size_t *len);
+
+/* --- Certificates (docs/certificate.md) ----------------------------------
+ * A verification certificate for an item: its hash and size, what the
+ * probe found it to be, the custody records that name it (with the
+ * registrations of those who signed them) and their inclusion proofs to
+ * the latest checkpoint, signed by the log key.  Issuing is recorded as a
+ * `certify` record (the acting custodian's key is needed); the certificate
+ * is returned (malloc'd) only once that record is committed. */
+typedef struct {
+	int omit_location; /* leave the location and GPS time out */
+} vault_certify_opts;
+vault_err vault_certify(vault *v, const vault_item *item,
+			const vault_certify_opts *o, char **cert, size_t *len);
 
 /* --- Witnessing -----------------------------------------------------------
  * Cosign a vault's checkpoint as a witness: check its signature by

@@ -14,6 +14,9 @@
 #   verifies with every file held.
 # * The stored metadata document is checked by verify: a flipped byte in
 #   it is named as damage of its item.
+# * Thumbnails (for the certificate's page): a video's frames at evenly
+#   spaced times and a photo turned upright, JPEGs made in the sandbox; a
+#   broken or foreign file gets fewer or none and a reason.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -244,3 +247,106 @@ done
 run evq "$W" "$PF" verify --no-record
 expect_rc 0
 pass "a flipped byte in the photo or in its metadata document: detected and named by item"
+
+# --- thumbnails -------------------------------------------------------------------
+# For the certificate's page the probe decodes pictures in its sandbox: a
+# video's frames at evenly spaced times, a photo turned upright, each a
+# JPEG no wider than asked.  A broken or foreign file gets fewer or none
+# and a reason, never a crashed probe; an answer that is not JPEG is
+# refused.
+command -v ffprobe >/dev/null || fail "ffprobe missing (it comes with ffmpeg)"
+ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=25 -t 10 -c:v libx264 \
+	-preset ultrafast -pix_fmt yuv420p "$S/ten.mp4" 2>/dev/null ||
+	ffmpeg -loglevel error -f lavfi -i testsrc=size=640x360:rate=25 -t 10 -c:v mpeg4 \
+		"$S/ten.mp4"
+TD=$T/thumbs
+run "$EVAULT" probe --thumbnails 6 --thumb-width 320 --thumb-dir "$TD" "$S/ten.mp4" \
+	"$S/photo.jpg"
+expect_rc 0 "thumbnails of a good video and photo: exit status $RC: $(cat "$ERR")"
+[ "$(ls "$TD" | grep -c '^ten\.mp4-[1-6]\.jpg$')" -eq 6 ] ||
+	fail "not 6 thumbnails of the video: $(ls "$TD" | tr '\n' ' ')"
+for i in 1 2 3 4 5 6; do
+	f=$TD/ten.mp4-$i.jpg
+	[ "$(ffprobe -v error -select_streams v -show_entries stream=codec_name,width,height \
+		-of csv=p=0 "$f")" = "mjpeg,320,180" ] || fail "$f is not a 320x180 JPEG"
+	[ "$(stat -c %a "$f")" = 600 ] || fail "$f is not mode 0600"
+	expect_out "$f  320x180  at " "thumbnail $i not listed with its size and time"
+done
+[ "$(for i in 1 2 3 4 5 6; do sha "$TD/ten.mp4-$i.jpg"; done | sort -u | wc -l)" -eq 6 ] ||
+	fail "frames at different times of a moving picture are the same JPEG"
+# photo.jpg is 320x240 with EXIF orientation 6 (turn 90 degrees clockwise):
+# shown 240x320, and not enlarged to the width asked.
+[ "$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$TD/photo.jpg-1.jpg")" = "240,320" ] ||
+	fail "the photo's thumbnail is not 240x320 (turned upright, not enlarged)"
+[ ! -e "$TD/photo.jpg-2.jpg" ] || fail "more than one thumbnail of a photo"
+expect_out "$TD/photo.jpg-1.jpg  240x320" "the photo's thumbnail is not listed"
+pass "thumbnails: 6 distinct 320x180 JPEGs of a 10 s video, a photo turned upright"
+
+run "$EVAULT" probe --thumbnails 6 --thumb-width 160 --thumb-dir "$TD/j" --json "$S/ten.mp4"
+expect_rc 0
+python3 - "$OUT" <<'PYEOF' || fail "thumbnail times or sizes in --json are wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d[0]["thumbnails"]
+assert d[0]["error"] is None and len(t) == 6, d
+for i, x in enumerate(t):
+    # (i + 0.5) * 10 s / 6, to the next frame (25 fps)
+    assert 0 <= x["time"] - (i + 0.5) * 10 / 6 <= 0.041, (i, x)
+    assert (x["width"], x["height"]) == (160, 90), x
+PYEOF
+pass "thumbnails at (i + 0.5) * duration / count, with their times and sizes in --json"
+
+# A video cut short: its header is at the end (gone), or at the start
+# (frames missing after the middle).
+size=$(filesize "$S/ten.mp4")
+head -c $((size / 2)) "$S/ten.mp4" >"$S/cut.mp4"
+ffmpeg -loglevel error -i "$S/ten.mp4" -c copy -movflags +faststart "$S/fast.mp4"
+head -c $(($(filesize "$S/fast.mp4") / 2)) "$S/fast.mp4" >"$S/fastcut.mp4"
+printf 'not a picture at all\n' >"$S/text.txt"
+for f in cut.mp4 fastcut.mp4 noise.bin text.txt; do
+	run "$EVAULT" probe --thumbnails 6 --thumb-dir "$TD/bad" "$S/$f"
+	expect_rc 1 "thumbnails of $f: exit status $RC, not 1"
+	expect_err "thumbnails of '$S/$f': " "no reason given for $f"
+	if grep -qE "probe killed|sandbox|timed out|broke its protocol" "$ERR"; then
+		fail "the probe failed on $f: $(cat "$ERR")"
+	fi
+	cp "$ERR" "$T/thumbs-$f.err"
+done
+n=$(ls "$TD/bad" | grep -c '^fastcut\.mp4-' || true)
+[ "$n" -ge 1 ] && [ "$n" -lt 6 ] || fail "half a video gave $n thumbnails"
+grep -q "fastcut.mp4': libavformat: the video stops at" "$T/thumbs-fastcut.mp4.err" ||
+	fail "half a video: its end not reported: $(cat "$T/thumbs-fastcut.mp4.err")"
+[ -z "$(ls "$TD/bad" | grep -v '^fastcut\.mp4-' || true)" ] ||
+	fail "thumbnails of files that have no picture: $(ls "$TD/bad" | tr '\n' ' ')"
+pass "a truncated video, random bytes, text: fewer or no thumbnails, a reason, exit 1, no probe failure"
+
+if [ -f "${EVAULT_CORPUS:-}/photos/IMG_5195.HEIC" ]; then
+	run "$EVAULT" probe --thumbnails 6 --thumb-dir "$TD/heic" "$EVAULT_CORPUS/photos/IMG_5195.HEIC"
+	expect_rc 0 "an iPhone HEIC: exit status $RC: $(cat "$ERR")"
+	[ "$(ffprobe -v error -show_entries stream=codec_name,width -of csv=p=0 \
+		"$TD/heic/IMG_5195.HEIC-1.jpg")" = "mjpeg,320" ] || fail "no 320-wide JPEG of a HEIC"
+	pass "a HEIC photo (grid of HEVC tiles) decoded in the sandbox"
+else
+	skip_check "HEIC thumbnails need the shared corpus"
+fi
+
+O=$TD/opts
+for args in "--thumbnails 0 --thumb-dir $O" "--thumbnails 65 --thumb-dir $O" \
+	"--thumbnails 6 --thumb-width 15 --thumb-dir $O" \
+	"--thumbnails 6 --thumb-width 1025 --thumb-dir $O" "--thumbnails 6" \
+	"--thumb-dir $O" "--thumbnails 1 --raw --thumb-dir $O"; do
+	# shellcheck disable=SC2086
+	run "$EVAULT" probe $args "$S/ten.mp4"
+	expect_rc 2 "evault probe $args: exit status $RC, not 2"
+done
+[ ! -e "$TD/opts" ] || fail "thumbnails written despite bad options"
+pass "thumbnail counts and widths out of range, a missing --thumb-dir: refused"
+
+# A probe whose "thumbnail" is not a JPEG (a GIF): refused whole, nothing
+# written, the probe replaced.
+fake notjpeg "exec python3 -c 'import sys,struct,json,base64; sys.stdin.buffer.read(12); d=json.dumps({\"v\":1,\"thumbnails\":[{\"width\":320,\"height\":180,\"jpeg\":base64.b64encode(b\"GIF89a\"+bytes(64)).decode()}],\"errors\":[]}).encode(); sys.stdout.buffer.write(b\"EVPR\"+struct.pack(\"<II\",len(d),0)+d); sys.stdout.flush(); sys.stdin.buffer.read()'"
+run env EVAULT_PROBE="$T/notjpeg" "$EVAULT" probe --thumbnails 1 --thumb-dir "$TD/fake" "$S/photo.jpg"
+expect_rc 1 "a probe answering a GIF: exit status $RC, not 1"
+expect_err "the probe broke its protocol (bad thumbnail answer)" "a GIF taken as a thumbnail"
+[ -z "$(ls "$TD/fake" 2>/dev/null)" ] || fail "a probe's non-JPEG answer was written"
+pass "a probe answering something other than a JPEG: refused, nothing written"

@@ -1307,3 +1307,49 @@ out:
 	av_file_close(&f);
 	return opened;
 }
+
+/* --- for thumbs.c ----------------------------------------------------------- */
+
+/* The same opening, log capture and stream-info rule for the thumbnails
+ * (thumbs.c), so that libavformat meets a file in one way only: from
+ * memory, never another file or URL, within a time budget. */
+struct media_av_file {
+	struct av_file f;
+};
+
+void media_avlog_begin(void)
+{
+	avlog_begin();
+}
+
+void media_avlog_end(media_ctx *m, int opened)
+{
+	avlog_end(m, opened);
+}
+
+int media_av_open(const media_ctx *m, int64_t budget_us, media_av_file **out,
+		  AVFormatContext **fc)
+{
+	media_av_file *f = av_mallocz(sizeof *f);
+	*out = f;
+	if (!f)
+		return AVERROR(ENOMEM);
+	int rc = av_file_open(&f->f, m);
+	/* The header had av.c's budget; what follows has the caller's. */
+	f->f.mem.deadline = av_gettime_relative() + budget_us;
+	*fc = rc < 0 ? NULL : f->f.fc;
+	return rc;
+}
+
+int media_av_find_streams(AVFormatContext *fc)
+{
+	return av_needs_stream_info(fc) ? av_stream_info(fc) : 0;
+}
+
+void media_av_close(media_av_file *f)
+{
+	if (!f)
+		return;
+	av_file_close(&f->f);
+	av_free(f);
+}

@@ -131,12 +131,41 @@ int media_av(media_ctx *m);
  * messages captured per file. */
 void media_av_init(void);
 
+/* av.c, for thumbs.c: libavformat opened over m's bytes exactly as
+ * media_av() opens it (from memory, any other file or URL refused), the
+ * header read within av.c's budget and the rest within budget_us.  0 and
+ * *fc, or an AVERROR; media_av_close(*f) in either case.
+ * media_av_find_streams(): avformat_find_stream_info(), single-threaded,
+ * when the header leaves something out (as media_av() decides).
+ * media_avlog_begin()/_end(): libavformat's and libavcodec's messages in
+ * between go to m's warnings (to its errors if `opened` is 0). */
+struct AVFormatContext;
+typedef struct media_av_file media_av_file;
+int media_av_open(const media_ctx *m, int64_t budget_us, media_av_file **f,
+		  struct AVFormatContext **fc);
+int media_av_find_streams(struct AVFormatContext *fc);
+void media_av_close(media_av_file *f);
+void media_avlog_begin(void);
+void media_avlog_end(media_ctx *m, int opened);
+
 /* heif.c: libheif for HEIC/HEIF/AVIF: the primary image's size, its EXIF
  * (to media_exif) and XMP (to media_xmp) blocks byte-exact in
  * doc.segments. */
 void media_heif(media_ctx *m);
 /* Called once at start-up, before the sandbox (libheif loads plugins). */
 void media_heif_init(void);
+
+/* thumbs.c: pictures of the `len` bytes at `data` for people to look at
+ * (docs/formats.md section 19, thumbnail requests): for a video, `count`
+ * frames at evenly spaced times; for a photo, one picture; each turned
+ * upright, at most max_width pixels wide, encoded as a baseline JPEG.
+ * Returns {"v":1,"thumbnails":[...],"errors":[...],"warnings":[...]}. */
+json_t *media_thumbs(const uint8_t *data, size_t len, unsigned count,
+		     unsigned max_width);
+/* Called once at start-up, before the sandbox: HEIF pictures are decoded
+ * through libavcodec, single-threaded (libheif's own decoders start
+ * threads, which the sandbox forbids). */
+void media_thumbs_init(void);
 
 /* facts.c: merge the candidates into doc.facts (the names of
  * docs/formats.md) with doc.facts.sources telling where each came from,
