@@ -127,7 +127,7 @@ static void make_pictures(vault *v, const vault_item *it, cli_global *g,
 			 it->type);
 		return;
 	}
-	int fd = memfd_create("evault-item", MFD_CLOEXEC);
+	int fd = memfd_create("evault-item", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		snprintf(pic->why, sizeof pic->why, "cannot make a memory file: %s",
 			 strerror(errno));
@@ -139,6 +139,14 @@ static void make_pictures(vault *v, const vault_item *it, cli_global *g,
 	cli_progress_done(&prog);
 	if (re != VAULT_OK) {
 		snprintf(pic->why, sizeof pic->why, "%s", vault_errmsg(v));
+		close(fd);
+		return;
+	}
+	/* The probe gets the copy sealed: it can read it, never change it. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				   F_SEAL_SEAL) != 0) {
+		snprintf(pic->why, sizeof pic->why, "cannot seal the memory file: %s",
+			 strerror(errno));
 		close(fd);
 		return;
 	}
