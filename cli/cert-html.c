@@ -50,8 +50,10 @@ static const char *field(char **lines, size_t n, const char *name, size_t *len)
 
 static void row(FILE *f, const char *label, const char *value, const char *cls)
 {
-	fprintf(f, "<tr><th>%s</th><td%s%s%s>", label, cls ? " class=\"" : "",
-		cls ? cls : "", cls ? "\"" : "");
+	fputs("<tr><th>", f);
+	escs(f, label);
+	fprintf(f, "</th><td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "",
+		cls ? "\"" : "");
 	escs(f, value ? value : "");
 	fputs("</td></tr>\n", f);
 }
@@ -215,12 +217,14 @@ int cli_cert_html(FILE *f, const char *cert, size_t len, const char *cert_name,
 	if (item)
 		snprintf(id16, sizeof id16, "%.16s", item);
 
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		   "<meta name=\"referrer\" content=\"no-referrer\">"
 		   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-		   "'none'; img-src data:; style-src 'unsafe-inline'\">"
-		   "<title>Verification certificate %s</title><style>%s</style>"
-		   "</head><body>\n", id16, css);
+		   "'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+		   "form-action 'none'\">"
+		   "<title>Verification certificate ", f);
+	escs(f, id16);
+	fprintf(f, "</title><style>%s</style></head><body>\n", css);
 	fputs("<h1>Verification certificate</h1>\n<p class=\"sub\">Item <span "
 	      "class=\"hash\">", f);
 	escs(f, item ? item : "?");

@@ -16,13 +16,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 static const char help[] =
-	"usage: evault certify [--vault DIR] ID [-o FILE] [--html FILE]\n"
-	"                      [--omit-location] [--force] [--json]\n\n"
+	"usage: evault certify [--vault DIR] ID [-o FILE] [--html FILE] [--frames N]\n"
+	"                      [--omit-location] [--probe-timeout S] [--force]\n"
+	"                      [--json]\n\n"
 	"Issue a verification certificate for item ID: its SHA-256 and size,\n"
 	"what the metadata probe found (container, streams, capture time,\n"
 	"device, location), the custody records that name it with their\n"
@@ -82,24 +84,39 @@ static int certify_opt(void *ctx, int opt, const char *arg)
 }
 
 /* Write buf to path through a temporary file beside it, renamed into
- * place once complete: a reader never sees half a certificate. */
-static int write_file(const char *path, const void *buf, size_t len)
+ * place once complete (a reader never sees half a certificate) and made
+ * durable.  Without `force` an existing path is never replaced, even one
+ * created since the command started (RENAME_NOREPLACE). */
+static int write_file(const char *path, const void *buf, size_t len, bool force)
 {
-	char tmp[4200];
+	char tmp[4200], dir[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else
+		slash[slash == dir] = '\0'; /* "/x" -> "/" */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	int rc = cli_write_all(fd, buf, len);
-	if (rc != 0) {
+	if (rc == 0 && (fsync(fd) != 0 || close(fd) != 0))
+		rc = -errno;
+	else if (rc != 0)
 		close(fd);
+	if (rc == 0 && (force ? rename(tmp, path)
+			      : renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+					  RENAME_NOREPLACE)) != 0)
+		rc = -errno;
+	if (rc != 0) {
 		unlink(tmp);
 		return rc;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		int err = errno;
-		unlink(tmp);
-		return -err;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
 	}
 	return 0;
 }
@@ -125,6 +142,17 @@ static void make_pictures(vault *v, const vault_item *it, cli_global *g,
 	if (strncmp(it->type, "image/", 6) && !video) {
 		snprintf(pic->why, sizeof pic->why, "the item is not a photo or video (%s)",
 			 it->type);
+		return;
+	}
+	/* The copy lives in memory (and in swap, if the machine swaps): at
+	 * most half of it. */
+	struct sysinfo si;
+	if (sysinfo(&si) == 0 &&
+	    it->size > (uint64_t)si.totalram * si.mem_unit / 2) {
+		snprintf(pic->why, sizeof pic->why,
+			 "the item (%llu bytes) is larger than half this machine's "
+			 "memory, where its copy for the probe would be held",
+			 (unsigned long long)it->size);
 		return;
 	}
 	int fd = memfd_create("evault-item", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -170,9 +198,9 @@ static void make_pictures(vault *v, const vault_item *it, cli_global *g,
 	close(fd);
 }
 
-static int write_html(const char *path, const char *cert, size_t len,
-		      const char *cert_name, const unsigned char sha[32],
-		      const pictures *pic)
+static int write_html(const char *path, bool force, const char *cert,
+		      size_t len, const char *cert_name,
+		      const unsigned char sha[32], const pictures *pic)
 {
 	char *buf = NULL;
 	size_t blen = 0;
@@ -185,7 +213,7 @@ static int write_html(const char *path, const char *cert, size_t len,
 		free(buf);
 		return -ENOMEM;
 	}
-	rc = write_file(path, buf, blen);
+	rc = write_file(path, buf, blen, force);
 	free(buf);
 	return rc;
 }
@@ -218,6 +246,10 @@ int cmd_certify(int argc, char **argv, cli_global *g)
 		cli_error("--json needs -o FILE (the certificate would go to stdout)");
 		return EXIT_ERROR;
 	}
+	if (o.out && o.html && !strcmp(o.out, o.html)) {
+		cli_error("-o and --html name the same file, '%s'", o.out);
+		return EXIT_ERROR;
+	}
 	const char *outs[2] = {o.out, o.html};
 	for (int i = 0; i < 2; i++)
 		if (outs[i] && !o.force && lstat(outs[i], &st) == 0) {
@@ -231,9 +263,6 @@ int cmd_certify(int argc, char **argv, cli_global *g)
 	const vault_item *it = cli_find(v, argv[optind], &code);
 	if (!it)
 		goto out;
-	if (o.html)
-		make_pictures(v, it, g, &o, &pic);
-
 	char *cert = NULL;
 	size_t len = 0;
 	vault_certify_opts co = {.omit_location = o.omit};
@@ -250,17 +279,22 @@ int cmd_certify(int argc, char **argv, cli_global *g)
 		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
 	const char *name = o.out ? strrchr(o.out, '/') ? strrchr(o.out, '/') + 1 : o.out
 				 : "certificate";
-	if (o.out && (rc = write_file(o.out, cert, len)) != 0) {
+	if (o.out && (rc = write_file(o.out, cert, len, o.force)) != 0) {
 		cli_error("the certificate (sha256 %s) is recorded in the log but "
 			  "cannot be written to '%s': %s; issue it again", hex, o.out,
 			  strerror(-rc));
 		code = EXIT_ERROR;
-	} else if (!o.out && fwrite(cert, 1, len, stdout) != len) {
+	} else if (!o.out && (fwrite(cert, 1, len, stdout) != len ||
+				fflush(stdout) != 0)) {
 		cli_error("cannot write the certificate to stdout");
 		code = EXIT_ERROR;
 	}
+	/* The pictures are made only now: the certify record just committed
+	 * is what covers this read of the item. */
+	if (code == EXIT_OK && o.html)
+		make_pictures(v, it, g, &o, &pic);
 	if (code == EXIT_OK && o.html &&
-	    (rc = write_html(o.html, cert, len, name, sha, &pic)) != 0) {
+	    (rc = write_html(o.html, o.force, cert, len, name, sha, &pic)) != 0) {
 		cli_error("cannot write '%s': %s", o.html, strerror(-rc));
 		code = EXIT_ERROR;
 	}

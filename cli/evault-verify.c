@@ -1381,6 +1381,10 @@ static int read_cert(state *s, span in)
 	for (k = 0; k < sizeof need / sizeof *need; k++)
 		if (!got[k]->p)
 			return read_fail(s, "the statement has no %s field", need[k]);
+	if (s->origin.n != 39 || !starts_with(s->origin, "evault/") ||
+	    !is_hex(sp(s->origin.p + 7, 32), 32))
+		return read_fail(s, "its origin is not evault/ and the vault id's "
+				 "32 lower-case hex digits");
 	if (!is_hex(s->item, 64))
 		return read_fail(s, "its item is not 64 lower-case hex digits");
 	if (parse_dec(s->size_s, &s->size) < 0)

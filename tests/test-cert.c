@@ -253,6 +253,10 @@ START_TEST(escape_bounds)
 	t.len = 0;
 	cert_escape(&t, "a\tb\x7f\xc2\x85\\");
 	ck_assert_str_eq(t.p, "a\\u0009b\\u007f\\u0085\\\\");
+	/* right-to-left override, zero-width space, BOM; é kept */
+	t.len = 0;
+	cert_escape(&t, "\xe2\x80\xaeX\xe2\x80\x8b\xef\xbb\xbf\xc3\xa9");
+	ck_assert_str_eq(t.p, "\\u202eX\\u200b\\ufeff\xc3\xa9");
 	free(t.p);
 }
 END_TEST
@@ -297,6 +301,31 @@ START_TEST(issue_on_vault)
 }
 END_TEST
 
+/* A statement larger than a note in the log may be (1 MiB): two notes of
+ * 600 KB each make it about 1.6 MiB in base64. */
+START_TEST(large_statement)
+{
+	const char *path = fx_write_file("a.txt", "item a\n", 7);
+	vault_ingest_result res;
+	ck_assert_int_eq(vault_ingest_file(fx_v, path, NULL, &res), VAULT_OK);
+	const vault_item *it = vault_item_at(fx_v, 0);
+	char *text = malloc(600001);
+	ck_assert_ptr_nonnull(text);
+	memset(text, 'n', 600000);
+	text[600000] = '\0';
+	ck_assert_int_eq(vault_item_note(fx_v, it, text), VAULT_OK);
+	ck_assert_int_eq(vault_item_note(fx_v, it, text), VAULT_OK);
+	free(text);
+	char *cert;
+	size_t len;
+	ck_assert_msg(vault_certify(fx_v, it, NULL, &cert, &len) == VAULT_OK,
+		      "certify: %s", vault_errmsg(fx_v));
+	ck_assert_uint_gt(len, 1600000);
+	ck_assert_ptr_nonnull(strstr(cert, "\nrecord 3 "));
+	free(cert);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cert");
@@ -309,6 +338,7 @@ int main(void)
 	tc = tcase_create("vault");
 	fx_tcase_vault(tc);
 	tcase_add_test(tc, issue_on_vault);
+	tcase_add_test(tc, large_statement);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

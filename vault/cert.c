@@ -23,6 +23,16 @@
 #include "vault/merkle.h"
 
 #define CERT_VALUE_MAX 1024
+#define CERT_MAX_BYTES (64u << 20) /* docs/certificate.md section 2 */
+
+/* Characters that change how the text around them is shown without being
+ * seen: bidirectional controls, zero-width characters, the BOM.  A model
+ * name must not be able to make a capture time read backwards. */
+static int disguises(unsigned cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
 
 /* Append a value taken from a file: backslash and control characters
  * (C0, DEL, C1) escaped, cut at CERT_VALUE_MAX bytes on a character
@@ -41,10 +51,14 @@ void cert_escape(textbuf *t, const char *s)
 		unsigned cp = c;
 		if (n == 2)
 			cp = ((c & 0x1fu) << 6) | ((unsigned char)s[1] & 0x3fu);
+		else if (n == 3)
+			cp = ((c & 0x0fu) << 12) |
+			     (((unsigned char)s[1] & 0x3fu) << 6) |
+			     ((unsigned char)s[2] & 0x3fu);
 		if (c == '\\') {
 			out = "\\\\";
 			outlen = 2;
-		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || disguises(cp)) {
 			snprintf(esc, sizeof esc, "\\u%04x", cp);
 			out = esc;
 			outlen = 6;
@@ -148,6 +162,9 @@ void cert_fact_lines(textbuf *t, void *docp, int omit_location)
 	if (str(facts, "model"))
 		field(t, "fact model", str(facts, "model"));
 	json_t *loc = json_object_get(facts, "location");
+	if (!json_is_number(json_object_get(loc, "lat")) ||
+	    !json_is_number(json_object_get(loc, "lon")))
+		loc = NULL; /* never state 0,0 for a place the file does not give */
 	if (loc && !omit_location) {
 		json_t *alt = json_object_get(loc, "alt");
 		int n = snprintf(buf, sizeof buf, "%.7f %.7f",
@@ -214,7 +231,7 @@ int cert_build(const cert_input *in, const note_signer *log, char **out,
 		if (merkle_inclusion_proof(in->leaves, in->tree, r->index, proof,
 					   &count) != 0) {
 			free(t.p);
-			return -1;
+			return CERT_E_PROOF;
 		}
 		tb_printf(&t, "record %" PRIu64 " ", r->index);
 		tb_b64(&t, (const unsigned char *)r->text, r->len);
@@ -224,25 +241,31 @@ int cert_build(const cert_input *in, const note_signer *log, char **out,
 		}
 		tb_add(&t, "\n", 1);
 	}
-	char *signed_note = NULL;
-	size_t signed_len = 0;
-	if (t.failed || note_sign(log, t.p, t.len, 0, &signed_note,
-				  &signed_len) != 0) {
+	char line[NOTE_LINE_BYTES];
+	size_t linelen;
+	if (t.failed) {
 		free(t.p);
-		return -1;
+		return CERT_E_NOMEM;
 	}
-	free(t.p);
-	textbuf c = {0};
-	tb_add(&c, signed_note, signed_len);
-	tb_add(&c, "\n", 1);
-	tb_add(&c, in->checkpoint, in->cplen);
-	free(signed_note);
-	if (c.failed) {
-		free(c.p);
-		return -1;
+	if (t.len + 2 + NOTE_LINE_BYTES + in->cplen > CERT_MAX_BYTES) {
+		free(t.p);
+		return CERT_E_TOO_BIG;
 	}
-	*out = c.p;
-	*outlen = c.len;
+	if (note_sign_line_max(log, t.p, t.len, CERT_MAX_BYTES, 0, line,
+			       &linelen) != 0) {
+		free(t.p);
+		return CERT_E_TEXT;
+	}
+	tb_add(&t, "\n", 1);
+	tb_add(&t, line, linelen);
+	tb_add(&t, "\n", 1);
+	tb_add(&t, in->checkpoint, in->cplen);
+	if (t.failed) {
+		free(t.p);
+		return CERT_E_NOMEM;
+	}
+	*out = t.p;
+	*outlen = t.len;
 	return 0;
 }
 
@@ -257,12 +280,35 @@ typedef struct {
 	char *name;    /* custodian-add/-remove: whom it concerns */
 } rec_info;
 
-static int actor_taken(const rec_info *r, uint64_t n, const char *name)
+/* The names of those who signed a chosen record: few, however long the
+ * log. */
+typedef struct {
+	const char **names;
+	size_t n, cap;
+} name_set;
+
+static int set_has(const name_set *set, const char *name)
 {
-	for (uint64_t i = 0; i < n; i++)
-		if (r[i].take && r[i].actor && !strcmp(r[i].actor, name))
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->names[i], name))
 			return 1;
 	return 0;
+}
+
+static int set_add(name_set *set, const char *name)
+{
+	if (!name || set_has(set, name))
+		return 0;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 8;
+		const char **p = realloc(set->names, cap * sizeof *p);
+		if (!p)
+			return -1;
+		set->names = p;
+		set->cap = cap;
+	}
+	set->names[set->n++] = name;
+	return 1;
 }
 
 /* Read the kind, actor and subject of every record up to `size`. */
@@ -308,20 +354,31 @@ static vault_err scan_records(vault *v, uint64_t size, const char *id,
 }
 
 /* Record 0, the item's records, and (to a fixed point) the registrations
- * and removals of everyone who signed a chosen record. */
-static void choose_records(rec_info *r, uint64_t size)
+ * and removals of everyone who signed a chosen record.  0, or -1 when
+ * out of memory. */
+static int choose_records(rec_info *r, uint64_t size)
 {
-	for (uint64_t i = 0; i < size; i++)
+	name_set signers = {0};
+	int rc = 0;
+	for (uint64_t i = 0; i < size; i++) {
 		r[i].take = i == 0 || r[i].kind == R_ITEM;
-	for (int changed = 1; changed;) {
-		changed = 0;
-		for (uint64_t i = 0; i < size; i++)
-			if (!r[i].take && (r[i].kind == R_ADD || r[i].kind == R_REMOVE) &&
-			    r[i].name && actor_taken(r, size, r[i].name)) {
-				r[i].take = 1;
-				changed = 1;
-			}
+		if (r[i].take && set_add(&signers, r[i].actor) < 0)
+			rc = -1;
 	}
+	for (int changed = 1; changed && rc == 0;) {
+		changed = 0;
+		for (uint64_t i = 0; i < size; i++) {
+			if (r[i].take || (r[i].kind != R_ADD && r[i].kind != R_REMOVE) ||
+			    !r[i].name || !set_has(&signers, r[i].name))
+				continue;
+			r[i].take = 1;
+			changed = 1;
+			if (set_add(&signers, r[i].actor) < 0)
+				rc = -1;
+		}
+	}
+	free(signers.names);
+	return rc;
 }
 
 static void free_infos(rec_info *r, uint64_t n)
@@ -334,6 +391,16 @@ static void free_infos(rec_info *r, uint64_t n)
 }
 
 /* --- Issuing ----------------------------------------------------------------- */
+
+/* A name that may stand in a certificate as it is: no DEL, no C1
+ * control (note_name_valid() already refuses C0). */
+static int cert_name_ok(const char *name)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 0;
+	return 1;
+}
 
 static vault_err facts_of(vault *v, const vault_item *item, int omit,
 			  textbuf *lines)
@@ -373,7 +440,9 @@ static vault_err record_certify(vault *v, const vault_item *item,
 	vault_err e = log_stage_json(v, "certify", f);
 	if (e != VAULT_OK)
 		return e;
-	return v->manual_commit ? VAULT_OK : vault_commit(v);
+	/* Committed now even in manual-commit mode: a certificate must never
+	 * exist without its record. */
+	return vault_commit(v);
 }
 
 vault_err vault_certify(vault *v, const vault_item *item,
@@ -396,6 +465,11 @@ vault_err vault_certify(vault *v, const vault_item *item,
 		return vault_fail(v, VAULT_E_STATE,
 				  "issuing a certificate is recorded: a custodian "
 				  "key is needed");
+	if (!cert_name_ok(vault_identity_name(v->actor)))
+		return vault_fail(v, VAULT_E_INVALID,
+				  "custodian names with control characters cannot "
+				  "appear in a certificate (docs/certificate.md "
+				  "section 2)");
 	if (vault_log_problems(v))
 		return vault_fail(v, VAULT_E_CORRUPT,
 				  "the log has problems ('evault verify'): no "
@@ -404,7 +478,10 @@ vault_err vault_certify(vault *v, const vault_item *item,
 		return vault_fail(v, VAULT_E_NOMEM, "out of memory");
 	if ((e = scan_records(v, size, item->id, r)) != VAULT_OK)
 		goto out;
-	choose_records(r, size);
+	if (choose_records(r, size) != 0) {
+		e = vault_fail(v, VAULT_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if ((e = facts_of(v, item, omit, &lines)) != VAULT_OK)
 		goto out;
 	if ((e = vault_checkpoint_get(v, size, &cp, &cplen)) != VAULT_OK)
@@ -441,8 +518,18 @@ vault_err vault_certify(vault *v, const vault_item *item,
 		.cplen = cplen,
 	};
 	merkle_root(in.leaves, size, in.root);
-	if (lines.failed || cert_build(&in, v->log.signer, out, outlen) != 0) {
-		e = vault_fail(v, VAULT_E_NOMEM, "out of memory");
+	int rc = lines.failed ? CERT_E_NOMEM
+			      : cert_build(&in, v->log.signer, out, outlen);
+	if (rc != 0) {
+		e = rc == CERT_E_NOMEM ? vault_fail(v, VAULT_E_NOMEM, "out of memory")
+		    : rc == CERT_E_TOO_BIG
+			? vault_fail(v, VAULT_E_INVALID,
+				     "the certificate would be larger than 64 MiB "
+				     "(%zu records about the item)", nrecs)
+			: vault_fail(v, VAULT_E_CORRUPT,
+				     "cannot sign the certificate: %s",
+				     rc == CERT_E_PROOF ? "no inclusion proof"
+							: "its text is not valid");
 		goto out;
 	}
 	if ((e = record_certify(v, item, *out, *outlen, size, omit)) != VAULT_OK) {

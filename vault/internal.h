@@ -359,7 +359,10 @@ typedef struct {
 	const char *checkpoint;            /* the checkpoint of `tree`, as stored */
 	size_t cplen;
 } cert_input;
-/* The certificate for `in`, its statement signed by the log key. */
+/* The certificate for `in`, its statement signed by the log key: 0, or
+ * one of these. */
+enum { CERT_E_NOMEM = -1, CERT_E_TOO_BIG = -2, CERT_E_PROOF = -3,
+       CERT_E_TEXT = -4 };
 int cert_build(const cert_input *in, const note_signer *log, char **out,
 	       size_t *outlen);
 /* A value from a file, escaped as the certificate writes it. */

@@ -401,22 +401,25 @@ static unsigned char *cosig_message(const char *text, size_t len,
 	return m;
 }
 
-static bool note_text_valid(const char *text, size_t len)
-{
-	return len > 0 && len <= NOTE_MAX_BYTES - NOTE_LINE_BYTES &&
-	       text[len - 1] == '\n' && text_valid(text, len, true);
-}
-
 int note_sign_line(const note_signer *s, const char *text, size_t len,
 		   uint64_t timestamp, char line[NOTE_LINE_BYTES],
 		   size_t *linelen)
+{
+	return note_sign_line_max(s, text, len, NOTE_MAX_BYTES - NOTE_LINE_BYTES,
+				  timestamp, line, linelen);
+}
+
+int note_sign_line_max(const note_signer *s, const char *text, size_t len,
+		       size_t max, uint64_t timestamp, char line[NOTE_LINE_BYTES],
+		       size_t *linelen)
 {
 	unsigned char blob[4 + COSIG_SIG_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(sizeof blob,
 					   sodium_base64_VARIANT_ORIGINAL)];
 	size_t bloblen;
 
-	if (!note_text_valid(text, len))
+	if (len == 0 || len > max || text[len - 1] != '\n' ||
+	    !text_valid(text, len, true))
 		return -1;
 	put_be32(blob, s->pub.id);
 	if (s->pub.type == NOTE_TYPE_COSIG) {

@@ -106,6 +106,11 @@ void note_signer_free(note_signer *s);
 int note_sign_line(const note_signer *s, const char *text, size_t len,
 		   uint64_t timestamp, char line[NOTE_LINE_BYTES],
 		   size_t *linelen) NOTE_MUST_CHECK;
+/* The same for a text of up to `max` bytes: the signed statement of a
+ * certificate (docs/certificate.md) is larger than a note in the log. */
+int note_sign_line_max(const note_signer *s, const char *text, size_t len,
+		       size_t max, uint64_t timestamp, char line[NOTE_LINE_BYTES],
+		       size_t *linelen) NOTE_MUST_CHECK;
 /* The signed note text || "\n" || signature line, in a malloc'd,
  * NUL-terminated buffer *out of *outlen bytes. */
 int note_sign(const note_signer *s, const char *text, size_t len,

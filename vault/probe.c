@@ -15,7 +15,8 @@
  *
  * Thumbnails (for the certificate's page) are asked for and answered the
  * same way, and the answer is checked before anything of it is passed on:
- * every picture a JPEG of the size asked for at most, every text one line.
+ * every picture a plain baseline JPEG of the size it claims, no larger
+ * than asked for, every text one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -323,6 +324,60 @@ static void add_text(char *buf, size_t cap, const char *text)
 	buf[l] = '\0';
 }
 
+/* Is p a plain baseline JPEG of w x h pixels, as libavcodec's encoder
+ * writes one: SOI, then only JFIF/comment/table/restart segments, one
+ * 8-bit SOF0 of 1 or 3 components, one scan, EOI as the last two bytes?
+ * A taken-over probe could otherwise hand the reader's browser whatever a
+ * JPEG decoder might trip on (a 65500-pixel frame, progressive or
+ * arithmetic coding, embedded profiles, data after the end).  Checking the
+ * structure needs no decoder, so the parent can do it. */
+static int jpeg_plain(const unsigned char *p, size_t n, long w, long h)
+{
+	size_t i = 2;
+	int sof = 0, sos = 0;
+
+	if (n < 4 || p[0] != 0xff || p[1] != 0xd8)
+		return 0;
+	while (i + 1 < n) {
+		if (p[i] != 0xff)
+			return 0;
+		unsigned m = p[i + 1];
+		if (m == 0xd9)
+			return i + 2 == n && sof && sos;
+		if (i + 4 > n)
+			return 0;
+		size_t len = (size_t)p[i + 2] << 8 | p[i + 3];
+		if (len < 2 || i + 2 + len > n)
+			return 0;
+		const unsigned char *seg = p + i + 4;
+		switch (m) {
+		case 0xe0: case 0xfe: case 0xdb: case 0xc4: case 0xdd:
+			break;
+		case 0xc0: /* precision, height, width, components */
+			if (sof++ || len < 8 || seg[0] != 8 ||
+			    ((long)seg[1] << 8 | seg[2]) != h ||
+			    ((long)seg[3] << 8 | seg[4]) != w ||
+			    (seg[5] != 1 && seg[5] != 3))
+				return 0;
+			break;
+		case 0xda:
+			if (!sof || sos++)
+				return 0;
+			i += 2 + len;
+			/* entropy-coded data: stuffed FF 00 and restart markers
+			 * only, up to the next marker */
+			while (i + 1 < n && (p[i] != 0xff || p[i + 1] == 0x00 ||
+					     (p[i + 1] >= 0xd0 && p[i + 1] <= 0xd7)))
+				i += p[i] == 0xff ? 2 : 1;
+			continue;
+		default:
+			return 0;
+		}
+		i += 2 + len;
+	}
+	return 0;
+}
+
 /* One thumbnail of the answer, checked: 0, or -1 (the answer is bad). */
 static int thumb_take(json_t *o, unsigned max_width, vault_thumb *t)
 {
@@ -348,8 +403,7 @@ static int thumb_take(json_t *o, unsigned max_width, vault_thumb *t)
 	    sodium_base642bin(t->jpeg, b64len / 4 * 3 + 3, b64, b64len, NULL,
 			      &t->len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    t->len < 4 || t->len > VAULT_THUMB_JPEG_MAX ||
-	    memcmp(t->jpeg, "\xff\xd8\xff", 3) != 0 ||
-	    memcmp(t->jpeg + t->len - 2, "\xff\xd9", 2) != 0) {
+	    !jpeg_plain(t->jpeg, t->len, t->width, t->height)) {
 		free(t->jpeg);
 		t->jpeg = NULL;
 		return -1;

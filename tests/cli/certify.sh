@@ -177,6 +177,22 @@ grep -q "No picture could be made" "$T/notes.html" || fail "the page does not sa
 both 0 VALID "$T/notes.cert" "$S/notes.txt" --key "$LOGKEY"
 pass "a non-media item: certificate valid, the page says there is no picture"
 
+run ev certify "$NOTES" -o "$T/same" --html "$T/same"
+expect_rc 2 "-o and --html naming the same file"
+[ ! -e "$T/same" ] || fail "a refused certify wrote a file"
+# A statement beyond the 1 MiB a note in the log may have: 12 notes of
+# 100,000 characters about the text item (1.6 MB of records in base64).
+long=$(head -c 100000 /dev/zero | tr '\0' 'n')
+for i in $(seq 1 12); do
+	run ev note "$NOTES" "$long"
+	expect_rc 0 "a long note"
+done
+run ev certify "$NOTES" -o "$T/big.cert"
+expect_rc 0 "certify an item with 1.2 MB of notes"
+[ "$(stat -c %s "$T/big.cert")" -gt 1600000 ] || fail "the big certificate is not that big"
+both 0 VALID "$T/big.cert" "$S/notes.txt" --key "$LOGKEY"
+pass "the same file for -o and --html refused; a 1.6 MB certificate issued and valid"
+
 # --- later: the log grows, witnesses cosign ------------------------------------------
 tree_old=$(awk '$1 == "tree" { print $2 }' "$T/clip.cert")
 for i in 1 2 3; do printf 'later %s\n' "$i" >"$S/later-$i.txt"; done

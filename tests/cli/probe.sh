@@ -350,3 +350,38 @@ expect_rc 1 "a probe answering a GIF: exit status $RC, not 1"
 expect_err "the probe broke its protocol (bad thumbnail answer)" "a GIF taken as a thumbnail"
 [ -z "$(ls "$TD/fake" 2>/dev/null)" ] || fail "a probe's non-JPEG answer was written"
 pass "a probe answering something other than a JPEG: refused, nothing written"
+
+# A real thumbnail (320x180) passed off as another size, or with its frame
+# marked progressive (SOF2), or with bytes after its end: the parent walks
+# the JPEG's structure and refuses each, so no such picture reaches a
+# reader's browser through a certificate's page.
+real=$(ls "$TD"/ten.mp4-1.jpg)
+cat >"$T/jpegfake.py" <<'PY'
+import base64, json, struct, sys
+data, width, mode = open(sys.argv[1], "rb").read(), int(sys.argv[2]), sys.argv[3]
+if mode == "progressive":
+    data = data.replace(b"\xff\xc0", b"\xff\xc2", 1)
+elif mode == "trailer":
+    data = data + b"\xff\xd9"
+sys.stdin.buffer.read(12)
+d = json.dumps({"v": 1, "thumbnails": [{"width": width, "height": 180,
+    "jpeg": base64.b64encode(data).decode()}], "errors": []}).encode()
+sys.stdout.buffer.write(b"EVPR" + struct.pack("<II", len(d), 0) + d)
+sys.stdout.flush()
+sys.stdin.buffer.read()
+PY
+for how in "300 plain" "320 progressive" "320 trailer" "320 plain"; do
+	set -- $how
+	fake "jpeg-$2-$1" "exec python3 '$T/jpegfake.py' '$real' $1 $2"
+	rm -rf "$TD/fake2"
+	run env EVAULT_PROBE="$T/jpeg-$2-$1" "$EVAULT" probe --thumbnails 1 \
+		--thumb-dir "$TD/fake2" "$S/photo.jpg"
+	if [ "$how" = "320 plain" ]; then
+		expect_rc 0 "the real thumbnail handed back as it is: exit $RC"
+		cmp -s "$real" "$TD/fake2/photo.jpg-1.jpg" || fail "the real thumbnail was not kept"
+	else
+		expect_rc 1 "a thumbnail $how: exit status $RC, not 1"
+		expect_err "bad thumbnail answer" "a thumbnail $how"
+	fi
+done
+pass "thumbnails: a JPEG of another size than claimed, progressive, or with bytes after its end: refused"
