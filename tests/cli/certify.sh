@@ -247,6 +247,7 @@ fi
 # Chromium wants a writable home and no sandbox as root in a container.
 mkdir -p "$T/chrome-home"
 HOME=$T/chrome-home timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+	--disable-dev-shm-usage \
 	--no-pdf-header-footer --print-to-pdf="$T/clip.pdf" "file://$H" \
 	>"$T/chrome.log" 2>&1 || { cat "$T/chrome.log" >&2; fail "chromium could not render the page"; }
 pdfinfo "$T/clip.pdf" | grep -q "(A4)" || fail "the printed page is not A4"
