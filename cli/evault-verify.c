@@ -76,6 +76,7 @@ int evv_verify(const char *cert, size_t len, const evv_opts *o,
 #define CONS_MAX_HASHES 64       /* a consistency proof (section 6) */
 #define JSON_DEPTH_MAX 64        /* nesting in a record's body */
 #define CUSTODIANS_MAX 4096      /* registered at the same time */
+#define TRANSFERS_MAX 65536      /* transfer records in a certificate */
 #define FAILS_SHOWN 50           /* failures reported per check, then a count */
 #define SHOW_MAX 160             /* bytes of a value quoted in a message */
 #define INFO_MAX 2048            /* bytes of a statement value shown */
@@ -1224,6 +1225,13 @@ typedef struct {
 	vkey init_key;               /* whom record 0 registered */
 	int have_init;
 	size_t nformed, nitem, ningest;
+	/* the transfers met so far, which an accept must countersign */
+	struct handover {
+		uint64_t idx;
+		unsigned char leaf[32];
+		char to[256];
+	} *ho;
+	size_t nho, ho_cap;
 	rec rec;
 } state;
 
@@ -1936,8 +1944,73 @@ static void walk(state *s, rec *r)
 	}
 }
 
+/* Step 9 for a transfer: remember it (index, leaf, receiver). */
+static void note_transfer(state *s, rec *r, const unsigned char leaf[32])
+{
+	span to;
+	struct handover *h;
+
+	if (!jstr(&r->doc, 0, "to", &to) || to.n == 0 || to.n >= sizeof h->to) {
+		say(&s->r, EVV_FAIL, C_ITEM, "record %" PRIu64 ": a transfer "
+		    "without the string to (a custodian's name)", r->idx);
+		return;
+	}
+	if (s->nho == s->ho_cap) {
+		size_t cap = s->ho_cap ? 2 * s->ho_cap : 8;
+		void *p = cap <= TRANSFERS_MAX ? realloc(s->ho, cap * sizeof *s->ho)
+					     : NULL;
+		if (!p) {
+			say(&s->r, EVV_FAIL, C_ITEM, "record %" PRIu64 ": too many "
+			    "transfers to keep", r->idx);
+			return;
+		}
+		s->ho = p;
+		s->ho_cap = cap;
+	}
+	h = &s->ho[s->nho++];
+	h->idx = r->idx;
+	memcpy(h->leaf, leaf, 32);
+	memcpy(h->to, to.p, to.n);
+	h->to[to.n] = '\0';
+}
+
+/* Step 9 for an accept: the receiver's countersignature of one exact
+ * transfer of the certificate, made to them (formats.md section 11). */
+static void check_accept(state *s, rec *r)
+{
+	uint64_t ti;
+	span tl;
+	char hex[65];
+	shown a;
+
+	if (!juint(&r->doc, 0, "transfer", &ti) ||
+	    !jstr(&r->doc, 0, "transfer_leaf", &tl) || !is_hex(tl, 64)) {
+		say(&s->r, EVV_FAIL, C_ITEM, "record %" PRIu64 ": an accept without "
+		    "transfer (an index) and transfer_leaf (64 hex digits)", r->idx);
+		return;
+	}
+	for (size_t i = 0; i < s->nho; i++) {
+		const struct handover *h = &s->ho[i];
+		if (h->idx != ti)
+			continue;
+		to_hex(h->leaf, 32, hex);
+		if (!span_is(tl, hex))
+			say(&s->r, EVV_FAIL, C_ITEM, "record %" PRIu64 ": accepts "
+			    "transfer record %" PRIu64 " by a leaf hash that is not "
+			    "that record's", r->idx, ti);
+		else if (!span_is(r->actor, h->to))
+			say(&s->r, EVV_FAIL, C_ITEM, "record %" PRIu64 ": %s accepts "
+			    "transfer record %" PRIu64 ", which was made to %s",
+			    r->idx, show(&a, r->actor), ti, h->to);
+		return;
+	}
+	say(&s->r, EVV_FAIL, C_ITEM, "record %" PRIu64 ": accepts transfer record "
+	    "%" PRIu64 ", which is not a transfer before it in the certificate",
+	    r->idx, ti);
+}
+
 /* Step 9 for one record: it concerns the item. */
-static void check_item(state *s, const rec *r)
+static void check_item(state *s, rec *r, const unsigned char leaf[32])
 {
 	shown a, b;
 
@@ -1960,6 +2033,10 @@ static void check_item(state *s, const rec *r)
 		    "not this item (%s)", r->idx, show(&a, r->item),
 		    show(&b, s->item));
 	}
+	if (span_is(r->kind, "transfer"))
+		note_transfer(s, r, leaf);
+	else if (span_is(r->kind, "accept"))
+		check_accept(s, r);
 }
 
 /* Steps 6 to 9 for one record line's value: "<index> <record> [<hash>...]". */
@@ -2025,7 +2102,7 @@ static void check_record(state *s, span value, int first)
 	}
 	s->nformed++;
 	walk(s, r);        /* step 8 */
-	check_item(s, r);  /* step 9 */
+	check_item(s, r, leaf);  /* step 9 */
 }
 
 /* Steps 6 to 9, walking the records in index order. */
@@ -2289,6 +2366,7 @@ int evv_verify(const char *cert, size_t len, const evv_opts *o,
 	rec_free(&s->rec);
 	free(s->wit);
 	free(s->reg);
+	free(s->ho);
 	free(s);
 	return rc;
 }

@@ -161,7 +161,7 @@ def time(i):
     return "2026-11-29T10:%02d:00Z" % i
 
 
-def make_log(fork=False, bob_signer=BOB, note_actor="bob"):
+def make_log(fork=False, bob_signer=BOB, note_actor="bob", accept_leaf=None):
     """The log: init, ingest, custodian-add bob, transfer, accept, note,
     an unrelated ingest (the certificate's tree: 7), then a certify and a
     note of the other file (the later tree: 9)."""
@@ -176,7 +176,7 @@ def make_log(fork=False, bob_signer=BOB, note_actor="bob"):
                        custodian={"name": "bob", "vkey": BOB.vkey()}))
     recs.append(record(ALICE, "transfer", time(3), "alice", 3, item=ITEM_ID, to="bob"))
     recs.append(record(BOB, "accept", time(4), "bob", 4, item=ITEM_ID, transfer=3,
-                       transfer_leaf=leaf_hash(recs[3]).hex()))
+                       transfer_leaf=accept_leaf or leaf_hash(recs[3]).hex()))
     recs.append(record(bob_signer, "note", time(5), note_actor, 5, item=ITEM_ID,
                        text="seen by the editor \u00e9 \\ \"quoted\""))
     other = OTHER if not fork else OTHER + b"forked\n"
@@ -311,6 +311,21 @@ def main():
     case("changed-record", 1, "record-inclusion",
          "record 5: inclusion proof does not lead to the checkpoint's root",
          "changed-record.cert " + std)
+
+    # The acceptance countersigns another transfer leaf than record 3's
+    # (in a log that says so), or its transfer is left out of the
+    # certificate: the hand-over is not proven.
+    r3 = make_log(accept_leaf="00" * 32)
+    l3 = [leaf_hash(r) for r in r3]
+    cert("accept-wrong-leaf.cert", entries_for(r3, l3[:7], about),
+         checkpoint(l3[:7], [WITNESS]), tree_leaves=l3[:7])
+    case("accept-wrong-leaf", 1, "item",
+         "record 4: accepts transfer record 3 by a leaf hash that is not that record's",
+         "accept-wrong-leaf.cert " + std)
+    cert("accept-no-transfer.cert", entries_for(recs, tree, [0, 1, 2, 4, 5]))
+    case("accept-no-transfer", 1, "item",
+         "record 4: accepts transfer record 3, which is not a transfer before it",
+         "accept-no-transfer.cert " + std)
 
     cert("no-init.cert", entries_for(recs, tree, [1, 2, 3, 4, 5]))
     case("no-init", 1, "init", "the certificate has no record 0", "no-init.cert " + std)
