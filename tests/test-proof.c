@@ -481,6 +481,36 @@ START_TEST(inclusion_larger_trees)
 }
 END_TEST
 
+/* The whole tree built once (for certificates) gives the same paths as
+ * the reference, and its top node is the root, for every tree up to MAXN
+ * leaves and every leaf. */
+START_TEST(tree_paths_equal_reference)
+{
+	hash proof[MERKLE_MAX_PROOF], ref[MERKLE_MAX_PROOF];
+	size_t count, rcount;
+	merkle_tree t;
+
+	printf("merkle_tree: every path of every tree of 1..%d leaves equals "
+	       "RFC 6962 PATH; its top node is the root\n", MAXN);
+	for (uint64_t n = 1; n <= MAXN; n++) {
+		must(merkle_tree_build(&t, (const hash *)leaves, n) == 0);
+		must(memcmp(t.node[t.off[t.levels - 1]], roots[n], 32) == 0);
+		for (uint64_t m = 0; m < n; m++) {
+			must(merkle_tree_path(&t, m, proof, &count) == 0);
+			rcount = 0;
+			ref_path(m, 0, n, ref, &rcount);
+			if (count != rcount || memcmp(proof, ref, count * 32) != 0)
+				ck_abort_msg("tree path of %llu in %llu differs",
+					     (unsigned long long)m,
+					     (unsigned long long)n);
+		}
+		must(merkle_tree_path(&t, n, proof, &count) == -1);
+		merkle_tree_free(&t);
+	}
+	must(merkle_tree_build(&t, (const hash *)leaves, 0) == -1);
+}
+END_TEST
+
 START_TEST(inclusion_bad_arguments)
 {
 	hash proof[MERKLE_MAX_PROOF];
@@ -889,6 +919,7 @@ static Suite *proof_suite(void)
 	tcase_add_test(tc, inclusion_all_up_to_64);
 	tcase_add_test(tc, inclusion_larger_trees);
 	tcase_add_test(tc, inclusion_bad_arguments);
+	tcase_add_test(tc, tree_paths_equal_reference);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("consistency");

@@ -217,6 +217,11 @@ int cert_build(const cert_input *in, const note_signer *log, char **out,
 	textbuf t = {0};
 	unsigned char proof[MERKLE_MAX_PROOF][32];
 	size_t count;
+	merkle_tree tree;
+
+	/* every node once: a proof per record in O(log n), not O(n) */
+	if (merkle_tree_build(&tree, in->leaves, in->tree) != 0)
+		return CERT_E_NOMEM;
 
 	tb_printf(&t, "evault-certificate/v1\norigin %s\nlog-key %s\n"
 		  "issued %s\nissuer %s\nitem %s\nsize %" PRIu64 "\n",
@@ -228,8 +233,8 @@ int cert_build(const cert_input *in, const note_signer *log, char **out,
 	tb_add(&t, in->lines ? in->lines : "", in->lines ? strlen(in->lines) : 0);
 	for (size_t i = 0; i < in->nrecords; i++) {
 		const cert_record *r = &in->records[i];
-		if (merkle_inclusion_proof(in->leaves, in->tree, r->index, proof,
-					   &count) != 0) {
+		if (merkle_tree_path(&tree, r->index, proof, &count) != 0) {
+			merkle_tree_free(&tree);
 			free(t.p);
 			return CERT_E_PROOF;
 		}
@@ -241,6 +246,7 @@ int cert_build(const cert_input *in, const note_signer *log, char **out,
 		}
 		tb_add(&t, "\n", 1);
 	}
+	merkle_tree_free(&tree);
 	char line[NOTE_LINE_BYTES];
 	size_t linelen;
 	if (t.failed) {

@@ -14,6 +14,8 @@
  * keeps the roots of the perfect subtrees of the tree so far, so appending
  * a leaf and reading the root cost O(log n).
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -159,6 +161,62 @@ int merkle_inclusion_proof(const unsigned char (*leaves)[32], uint64_t n,
 	memcpy(proof, tmp, c * 32);
 	*count = c;
 	return 0;
+}
+
+int merkle_tree_build(merkle_tree *t, const unsigned char (*leaves)[32],
+		      uint64_t n)
+{
+	uint64_t total = 0, c = n;
+	memset(t, 0, sizeof *t);
+	if (n == 0 || n > (UINT64_MAX >> 7))
+		return -1;
+	for (unsigned L = 0;; L++) {
+		t->off[L] = total;
+		t->count[L] = c;
+		total += c;
+		t->levels = L + 1;
+		if (c == 1)
+			break;
+		c = (c + 1) / 2;
+	}
+	if (total > SIZE_MAX / 32 || !(t->node = malloc((size_t)total * 32)))
+		return -1;
+	memcpy(t->node, leaves, (size_t)n * 32);
+	for (unsigned L = 1; L < t->levels; L++) {
+		unsigned char (*below)[32] = t->node + t->off[L - 1];
+		unsigned char (*here)[32] = t->node + t->off[L];
+		for (uint64_t i = 0; i < t->count[L]; i++) {
+			if (2 * i + 1 < t->count[L - 1])
+				merkle_node_hash(below[2 * i], below[2 * i + 1], here[i]);
+			else
+				memcpy(here[i], below[2 * i], 32); /* promoted */
+		}
+	}
+	return 0;
+}
+
+int merkle_tree_path(const merkle_tree *t, uint64_t index,
+		     unsigned char proof[MERKLE_MAX_PROOF][32], size_t *count)
+{
+	size_t c = 0;
+	if (!t->node || index >= t->count[0])
+		return -1;
+	for (unsigned L = 0; L + 1 < t->levels; L++) {
+		uint64_t sib = (index >> L) ^ 1;
+		if (sib >= t->count[L])
+			continue; /* no sibling: the node is promoted */
+		if (c >= MERKLE_MAX_PROOF)
+			return -1;
+		memcpy(proof[c++], t->node[t->off[L] + sib], 32);
+	}
+	*count = c;
+	return 0;
+}
+
+void merkle_tree_free(merkle_tree *t)
+{
+	free(t->node);
+	memset(t, 0, sizeof *t);
 }
 
 int merkle_consistency_proof(const unsigned char (*leaves)[32],

@@ -61,6 +61,25 @@ int merkle_inclusion_proof(const unsigned char (*leaves)[32], uint64_t n,
 			   uint64_t index,
 			   unsigned char proof[MERKLE_MAX_PROOF][32],
 			   size_t *count) MERKLE_MUST_CHECK;
+/* Every node of the tree of n leaves, level by level (about 2n hashes):
+ * many inclusion proofs in one tree, as a certificate needs, in O(n) to
+ * build and O(log n) each, where merkle_inclusion_proof() is O(n) each.
+ * Level L holds the roots of the subtrees of 2^L leaves from the left, the
+ * last one partial; a node without a sibling is promoted unchanged, which
+ * gives RFC 6962's tree. */
+typedef struct {
+	unsigned char (*node)[32];
+	uint64_t off[65], count[65]; /* per level: first node, how many */
+	unsigned levels;
+} merkle_tree;
+int merkle_tree_build(merkle_tree *t, const unsigned char (*leaves)[32],
+		      uint64_t n) MERKLE_MUST_CHECK;
+/* The same path merkle_inclusion_proof() gives. */
+int merkle_tree_path(const merkle_tree *t, uint64_t index,
+		     unsigned char proof[MERKLE_MAX_PROOF][32],
+		     size_t *count) MERKLE_MUST_CHECK;
+void merkle_tree_free(merkle_tree *t);
+
 /* 0 if `proof` (count hashes) proves that `leaf_hash` is leaf `index` of
  * the tree of `size` leaves whose root is `root`; -1 for any other input,
  * including index >= size, a proof of the wrong length, or a count above
