@@ -141,8 +141,7 @@ out:
  * (--json). */
 typedef struct {
 	bool json;
-	const char *cert_path;
-	int infos;
+	evv_text text;            /* the text printer's state */
 	json_t *checks;
 	json_t *cert;             /* what the certificate says */
 } cc_report;
@@ -212,38 +211,21 @@ static void on_report(void *ctx, evv_status st, const char *check,
 	static const char *const status[] = {"ok", "fail", "note"};
 	cc_report *r = ctx;
 
-	/* Could not run: the certificate or a key given is unusable. */
-	if (st == EVV_FAIL && !strcmp(check, "read"))
-		cli_error("cannot check '%s': %s", r->cert_path, detail);
-	else if (st == EVV_FAIL && (!strcmp(check, "key") || !strcmp(check, "usage")))
-		cli_error("%s", detail);
-	if (r->json) {
-		if (st == EVV_INFO)
-			cert_info(r, check, detail);
-		else
-			json_array_append_new(r->checks, json_pack("{s:s,s:s,s:s}",
-					      "check", check, "status", status[st],
-					      "detail", detail));
+	if (!r->json) {
+		evv_print_text(&r->text, st, check, detail);
 		return;
 	}
-	switch (st) {
-	case EVV_PASS:
-		printf("ok    %s: %s\n", check, detail);
-		break;
-	case EVV_FAIL:
-		if (strcmp(check, "read") && strcmp(check, "key") &&
-		    strcmp(check, "usage"))
-			printf("FAIL  %s: %s\n", check, detail);
-		break;
-	case EVV_NOTE:
-		printf("note  %s: %s\n", check, detail);
-		break;
-	case EVV_INFO:
-		if (!r->infos++)
-			putchar('\n');
-		printf("%-13s %s\n", check, detail);
-		break;
-	}
+	/* Could not run: the certificate or a key given is unusable. */
+	if (st == EVV_FAIL && !strcmp(check, "read"))
+		cli_error("cannot check '%s': %s", r->text.cert, detail);
+	else if (st == EVV_FAIL && (!strcmp(check, "key") || !strcmp(check, "usage")))
+		cli_error("%s", detail);
+	if (st == EVV_INFO)
+		cert_info(r, check, detail);
+	else
+		json_array_append_new(r->checks, json_pack("{s:s,s:s,s:s}",
+				      "check", check, "status", status[st],
+				      "detail", detail));
 }
 
 int cmd_check_cert(int argc, char **argv, cli_global *g)
@@ -310,7 +292,7 @@ int cmd_check_cert(int argc, char **argv, cli_global *g)
 	eo.nwitnesses = nkeys;
 
 	rep.json = o.json;
-	rep.cert_path = argv[optind];
+	rep.text = (evv_text){"evault", argv[optind], 0};
 	if (o.json) {
 		rep.checks = json_array();
 		rep.cert = json_object();

@@ -63,6 +63,13 @@ typedef void (*evv_report_fn)(void *ctx, evv_status st, const char *check,
 			      const char *detail);
 int evv_verify(const char *cert, size_t len, const evv_opts *o,
 	       evv_report_fn fn, void *ctx);
+typedef struct {
+	const char *program;
+	const char *cert;
+	int infos;
+} evv_text;
+void evv_print_text(void *ctx, evv_status st, const char *check,
+		    const char *detail);
 #endif
 
 /* ===== 1. Limits, spans, reporting ================================== */
@@ -2371,6 +2378,39 @@ int evv_verify(const char *cert, size_t len, const evv_opts *o,
 	return rc;
 }
 
+/* ===== The report as text ================================================
+ * How both tools print a report: checks as they come, then what the
+ * certificate says.  A certificate that cannot be read, or a key that is
+ * not a key, is an error on stderr, "<program>: ..." (exit status 2). */
+void evv_print_text(void *ctx, evv_status st, const char *check,
+		    const char *detail)
+{
+	evv_text *p = ctx;
+
+	switch (st) {
+	case EVV_PASS:
+		printf("ok    %s: %s\n", check, detail);
+		break;
+	case EVV_FAIL:
+		if (!strcmp(check, "read"))
+			fprintf(stderr, "%s: cannot check '%s': %s\n", p->program,
+				p->cert, detail);
+		else if (!strcmp(check, "key") || !strcmp(check, "usage"))
+			fprintf(stderr, "%s: %s\n", p->program, detail);
+		else
+			printf("FAIL  %s: %s\n", check, detail);
+		break;
+	case EVV_NOTE:
+		printf("note  %s: %s\n", check, detail);
+		break;
+	case EVV_INFO:
+		if (!p->infos++)
+			putchar('\n');
+		printf("%-13s %s\n", check, detail);
+		break;
+	}
+}
+
 /* ===== 7. The program =================================================== */
 #ifndef EVV_LIBRARY
 
@@ -2391,43 +2431,6 @@ static const char usage[] =
 	"\n"
 	"A VKEY is the key itself (name+keyid+base64) or a file whose first line\n"
 	"is the key.  Exit status: 0 valid, 1 invalid, 2 could not check.\n";
-
-typedef struct {
-	const char *cert;
-	int infos;
-} prog;
-
-/* Print one report: checks as they come, then what the certificate says.
- * A certificate that cannot be read, or a key that is not a key, is an
- * error on stderr (exit status 2). */
-static void print_report(void *ctx, evv_status st, const char *check,
-			 const char *detail)
-{
-	prog *p = ctx;
-
-	switch (st) {
-	case EVV_PASS:
-		printf("ok    %s: %s\n", check, detail);
-		break;
-	case EVV_FAIL:
-		if (!strcmp(check, "read"))
-			fprintf(stderr, "evault-verify: cannot check '%s': %s\n",
-				p->cert, detail);
-		else if (!strcmp(check, "key") || !strcmp(check, "usage"))
-			fprintf(stderr, "evault-verify: %s\n", detail);
-		else
-			printf("FAIL  %s: %s\n", check, detail);
-		break;
-	case EVV_NOTE:
-		printf("note  %s: %s\n", check, detail);
-		break;
-	case EVV_INFO:
-		if (!p->infos++)
-			putchar('\n');
-		printf("%-13s %s\n", check, detail);
-		break;
-	}
-}
 
 /* Read a whole file ("-": stdin) of at most max bytes.  NULL after
  * printing why. */
@@ -2562,7 +2565,7 @@ int main(int argc, char **argv)
 	char *later = NULL, *cons = NULL, *logkey = NULL;
 	size_t nwit = 0, nargs = 0, len = 0, i;
 	evv_opts o;
-	prog p = {NULL, 0};
+	evv_text p = {"evault-verify", NULL, 0};
 	int rc = 2, only_args = 0;
 
 	memset(&o, 0, sizeof o);
@@ -2624,7 +2627,7 @@ int main(int argc, char **argv)
 	o.witness_vkeys = (const char *const *)wit;
 	o.nwitnesses = nwit;
 	p.cert = args[0];
-	rc = evv_verify(cert, len, &o, print_report, &p);
+	rc = evv_verify(cert, len, &o, evv_print_text, &p);
 	if (rc != 2)
 		printf("\n%s\n", rc == 0 ? "VALID" : "INVALID");
 out:

@@ -61,4 +61,15 @@ typedef void (*evv_report_fn)(void *ctx, evv_status st, const char *check,
 int evv_verify(const char *cert, size_t len, const evv_opts *o,
 	       evv_report_fn fn, void *ctx);
 
+/* A report as text, the way both evault-verify and `evault check-cert`
+ * print it (an evv_report_fn; ctx an evv_text).  Errors that stop the
+ * check go to stderr as "<program>: ...". */
+typedef struct {
+	const char *program;  /* "evault-verify", "evault" */
+	const char *cert;     /* the certificate's path, for messages */
+	int infos;            /* lines of what it says, printed so far */
+} evv_text;
+void evv_print_text(void *ctx, evv_status st, const char *check,
+		    const char *detail);
+
 #endif
